@@ -1,0 +1,1 @@
+//! Simulator (work in progress).

@@ -1,0 +1,1 @@
+//! Ergonomic client (work in progress).
