@@ -117,7 +117,9 @@ fn check_refs(
                     ));
                 };
                 if root.pointer(pointer).is_none() {
-                    return Err(format!("dangling $ref {r:?} at {at}: nothing is defined there"));
+                    return Err(format!(
+                        "dangling $ref {r:?} at {at}: nothing is defined there"
+                    ));
                 }
             }
             for (k, v) in map {
@@ -147,7 +149,9 @@ fn check_operations(spec: &OpenAPI) -> Result<(), String> {
     let mut seen = std::collections::BTreeMap::new();
     for (path, item) in &spec.paths.paths {
         let ReferenceOr::Item(item) = item else {
-            return Err(format!("path {path} is a $ref; progenitor does not support that"));
+            return Err(format!(
+                "path {path} is a $ref; progenitor does not support that"
+            ));
         };
         for (method, op) in item.iter() {
             let where_ = format!("{} {path}", method.to_uppercase());
@@ -159,6 +163,7 @@ fn check_operations(spec: &OpenAPI) -> Result<(), String> {
                     "operationId {id:?} is used twice ({prev} and {where_})"
                 ));
             }
+            check_response_types(spec, id, op)?;
         }
     }
     let missing: Vec<_> = REQUIRED_OPERATIONS
@@ -171,6 +176,65 @@ fn check_operations(spec: &OpenAPI) -> Result<(), String> {
             "missing required operation(s): {}",
             missing.join(", ")
         ));
+    }
+    Ok(())
+}
+
+/// progenitor asserts that an operation has at most one success type and one
+/// error type; say which operation breaks that instead of letting it panic.
+fn check_response_types(spec: &OpenAPI, id: &str, op: &openapiv3::Operation) -> Result<(), String> {
+    use std::collections::BTreeSet;
+    let mut success = BTreeSet::new();
+    let mut errors = BTreeSet::new();
+    let describe = |resp: &ReferenceOr<openapiv3::Response>| -> Result<String, String> {
+        let resp = match resp {
+            ReferenceOr::Item(r) => r,
+            ReferenceOr::Reference { reference } => {
+                let name = reference.rsplit('/').next().unwrap_or_default();
+                spec.components
+                    .as_ref()
+                    .and_then(|c| c.responses.get(name))
+                    .and_then(ReferenceOr::as_item)
+                    .ok_or_else(|| format!("operation {id}: response {reference} is not defined"))?
+            }
+        };
+        Ok(match resp.content.iter().next() {
+            None => "no body".to_string(),
+            Some((media, m)) => match &m.schema {
+                Some(ReferenceOr::Reference { reference }) => format!("{media} {reference}"),
+                Some(ReferenceOr::Item(schema)) => format!(
+                    "{media} inline {}",
+                    serde_json::to_string(schema).unwrap_or_default()
+                ),
+                None => format!("{media} without schema"),
+            },
+        })
+    };
+    for (code, resp) in &op.responses.responses {
+        let text = code.to_string();
+        if text.starts_with('2') {
+            success.insert(describe(resp)?);
+        } else {
+            errors.insert(describe(resp)?);
+        }
+    }
+    if let Some(default) = &op.responses.default {
+        errors.insert(describe(default)?);
+    }
+    for (kind, set) in [("success", &success), ("error", &errors)] {
+        if set.len() > 1 {
+            let list: Vec<_> = set
+                .iter()
+                .map(|s| s.chars().take(80).collect::<String>())
+                .collect();
+            return Err(format!(
+                "operation {id}: its {kind} responses use {} different bodies ({}); progenitor needs one \
+                 {kind} type per operation (list each error status with the same schema, and no `default` \
+                 response beside typed ones)",
+                set.len(),
+                list.join("; ")
+            ));
+        }
     }
     Ok(())
 }
@@ -215,8 +279,8 @@ fn run_progenitor(spec: &OpenAPI) -> Result<proc_macro2::TokenStream, String> {
                 .unwrap_or_else(|| "an internal assertion failed".into());
             let what = what.lines().next().unwrap_or_default().to_string();
             Err(format!(
-                "progenitor cannot handle this spec ({what}); common causes: two different error \
-                 schemas on one operation, a non-JSON success body, or an unsupported schema shape"
+                "progenitor cannot handle a construct in this spec ({what}); typical causes: an \
+                 object-typed query parameter, a non-JSON body, or a schema shape it does not support"
             ))
         }
     }

@@ -50,9 +50,15 @@ fn generate(args: &[String]) -> Result<(), String> {
         }
     }
     let display = spec_arg.clone().unwrap_or_else(|| SPEC_PATH.to_string());
-    let spec_path = spec_arg.map(PathBuf::from).unwrap_or_else(|| root.join(SPEC_PATH));
-    let out_display = out_arg.clone().unwrap_or_else(|| GENERATED_PATH.to_string());
-    let out_path = out_arg.map(PathBuf::from).unwrap_or_else(|| root.join(GENERATED_PATH));
+    let spec_path = spec_arg
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(SPEC_PATH));
+    let out_display = out_arg
+        .clone()
+        .unwrap_or_else(|| GENERATED_PATH.to_string());
+    let out_path = out_arg
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(GENERATED_PATH));
 
     let started = std::time::Instant::now();
     let spec_text = std::fs::read_to_string(&spec_path)
@@ -66,14 +72,18 @@ fn generate(args: &[String]) -> Result<(), String> {
             return Ok(());
         }
         let recorded = recorded_hash(&on_disk).unwrap_or("none");
+        let hash = sha256_hex(spec_text.as_bytes());
+        let cause = if recorded == hash {
+            "the spec is unchanged, so the file was edited by hand or reformatted"
+        } else {
+            "the spec changed since the file was generated"
+        };
         return Err(format!(
-            "{out_display} is stale: it does not match {display} (spec sha256 {}, file records {recorded})\n{}\nrun `cargo xtask generate` and review the snapshot diff",
-            sha256_hex(spec_text.as_bytes()),
+            "{out_display} is stale: it does not match {display} ({cause}; spec sha256 {hash}, file records {recorded})\n{}\nrun `cargo xtask generate` and review the snapshot diff",
             diff_summary(&on_disk, &fresh, 60),
         ));
     }
-    std::fs::write(&out_path, &fresh)
-        .map_err(|e| format!("{out_display}: cannot write: {e}"))?;
+    std::fs::write(&out_path, &fresh).map_err(|e| format!("{out_display}: cannot write: {e}"))?;
     println!(
         "wrote {out_display} ({} lines, {} bytes) from {display} in {:.2?}",
         fresh.lines().count(),

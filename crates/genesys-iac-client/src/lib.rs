@@ -34,6 +34,9 @@
 pub mod hooks;
 mod status;
 
+// Formatted by prettyplease at generation time; rustfmt must leave it as is
+// so that `cargo xtask generate --check` stays meaningful.
+#[rustfmt::skip]
 #[allow(
     clippy::all,
     clippy::unwrap_used,
