@@ -13,12 +13,28 @@ tasks:
   generate [--check] [--spec FILE] [--out FILE]
       Regenerate crates/genesys-iac-client/src/generated.rs from the OpenAPI
       fragment. With --check, write nothing and exit 1 if the file is stale.
+  bench [--quick]
+      Side-by-side benchmarks (release build): client overhead against plain
+      reqwest, the official Python and JavaScript SDKs, the simulator against
+      a bare server, and 10,000 concurrent waiters. Writes
+      target/bench/results.json and (full runs) BENCHMARKS.md.
+  conformance
+      Run the official Genesys Python SDK (installed into target/peers/ from
+      PyPI) against the simulator: crates/genesys-iac-sim/conformance/.
+  soak [--workflows N] [--concurrency C] [--seed S]
+      Fault soak (release build): N submit-and-wait workflows (default 1000,
+      50 at a time) against a simulator with every fault mode on, reconciled
+      with its records. Writes target/soak/summary.json; exits 1 if anything
+      was lost, duplicated or panicked.
 ";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("generate") => generate(&args[1..]),
+        Some("bench") => xtask::peers::bench(&args[1..]),
+        Some("soak") => xtask::peers::soak(&args[1..]),
+        Some("conformance") => xtask::peers::conformance(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(())

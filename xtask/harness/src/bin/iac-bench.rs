@@ -1,0 +1,760 @@
+//! Side-by-side benchmarks, run by `cargo xtask bench [--quick]` (which builds
+//! this in release mode and installs the official SDKs first).
+//!
+//! Every case runs 5 times, interleaved with the cases it is compared with,
+//! and the median is reported, so the ratios hold on a noisy machine.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use genesys_iac::{Client, JobSpec, WaitOptions};
+use genesys_iac_client::OperationInfo;
+use genesys_iac_client::hooks::{BoxFuture, Hooks, RequestPolicy};
+use genesys_iac_client::types::InfrastructureascodeJob;
+use serde_json::json;
+
+const RUNS: usize = 5;
+const CONCURRENCY: usize = 64;
+const CLIENT_ID: &str = genesys_iac_sim::DEFAULT_CLIENT_ID;
+const CLIENT_SECRET: &str = genesys_iac_sim::DEFAULT_CLIENT_SECRET;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| fail(&format!("runtime: {e}")));
+    let result = match args.first().map(String::as_str) {
+        Some("waiters") => rt.block_on(waiters_child(&args[1..])),
+        Some("run") => rt.block_on(run(&args[1..])),
+        _ => Err("usage: iac-bench run [--quick] --sim-bin P --bare-bin P --out DIR [--python P] [--node-dir D] [--peers D] | iac-bench waiters ...".into()),
+    };
+    if let Err(e) = result {
+        fail(&e.to_string());
+    }
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("error: {msg}");
+    std::process::exit(1)
+}
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+/// A server process started with `--addr 127.0.0.1:0`, killed on drop.
+struct ServerProcess {
+    child: Child,
+    base_url: String,
+}
+
+impl ServerProcess {
+    fn spawn(bin: &Path, args: &[&str]) -> Result<Self, BoxError> {
+        use std::io::BufRead;
+        let mut child = Command::new(bin)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line)?;
+        let base_url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .ok_or_else(|| format!("{} printed {line:?}", bin.display()))?
+            .to_string();
+        Ok(Self { child, base_url })
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Latencies of one timed loop.
+struct Sample {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn sample(n: usize, elapsed: Duration, mut lat: Vec<Duration>) -> Sample {
+    lat.sort_unstable();
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0)
+    };
+    Sample {
+        rps: n as f64 / elapsed.as_secs_f64(),
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+    }
+}
+
+/// The median sample by requests per second.
+fn median(mut samples: Vec<Sample>) -> Sample {
+    samples.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+    let mid = samples.len() / 2;
+    samples.swap_remove(mid)
+}
+
+/// One get-job call, as each contender makes it.
+#[derive(Clone)]
+enum Contender {
+    Raw {
+        http: reqwest::Client,
+        url: String,
+        auth: String,
+    },
+    Generated {
+        client: genesys_iac_client::Client,
+        id: String,
+    },
+    Wrapper {
+        client: Client,
+        id: String,
+    },
+}
+
+impl Contender {
+    async fn call(&self) -> Result<(), BoxError> {
+        match self {
+            Contender::Raw { http, url, auth } => {
+                let resp = http
+                    .get(url)
+                    .header(reqwest::header::AUTHORIZATION, auth)
+                    .header(reqwest::header::ACCEPT, "application/json")
+                    .send()
+                    .await?;
+                if !resp.status().is_success() {
+                    return Err(format!("raw: HTTP {}", resp.status()).into());
+                }
+                let bytes = resp.bytes().await?;
+                let job: InfrastructureascodeJob = serde_json::from_slice(&bytes)?;
+                std::hint::black_box(job);
+            }
+            Contender::Generated { client, id } => {
+                let job = client
+                    .get_infrastructureascode_job()
+                    .job_id(id)
+                    .send()
+                    .await?;
+                std::hint::black_box(job);
+            }
+            Contender::Wrapper { client, id } => {
+                let job = client.job(id).send().await?;
+                std::hint::black_box(job);
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn sequential(c: &Contender, n: usize) -> Result<Sample, BoxError> {
+    let mut lat = Vec::with_capacity(n);
+    let start = Instant::now();
+    for _ in 0..n {
+        let t = Instant::now();
+        c.call().await?;
+        lat.push(t.elapsed());
+    }
+    Ok(sample(n, start.elapsed(), lat))
+}
+
+async fn concurrent(c: &Contender, n: usize) -> Result<Sample, BoxError> {
+    let start = Instant::now();
+    let results: Vec<Result<Duration, BoxError>> = futures_util::stream::iter(0..n)
+        .map(|_| {
+            let c = c.clone();
+            async move {
+                let t = Instant::now();
+                c.call().await?;
+                Ok(t.elapsed())
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let elapsed = start.elapsed();
+    let lat = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    Ok(sample(n, elapsed, lat))
+}
+
+/// A fixed bearer token, the least a policy can do.
+#[derive(Debug)]
+struct Bearer(String);
+
+impl RequestPolicy for Bearer {
+    fn execute<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
+        mut request: reqwest::Request,
+        _info: &'a OperationInfo,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        if let Ok(v) = reqwest::header::HeaderValue::from_str(&self.0) {
+            request
+                .headers_mut()
+                .insert(reqwest::header::AUTHORIZATION, v);
+        }
+        Box::pin(client.execute(request))
+    }
+}
+
+async fn fetch_token(http: &reqwest::Client, base: &str) -> Result<String, BoxError> {
+    let resp: serde_json::Value = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body("grant_type=client_credentials")
+        .send()
+        .await?
+        .json()
+        .await?;
+    resp["access_token"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| "no access_token".into())
+}
+
+fn print_row(name: &str, s: &Sample) {
+    println!(
+        "  {name:<28} {:>10.0} req/s   p50 {:>7.3} ms   p99 {:>7.3} ms",
+        s.rps, s.p50_ms, s.p99_ms
+    );
+}
+
+struct Peer {
+    name: &'static str,
+    version: String,
+    rps: f64,
+}
+
+fn run_peer(cmd: &mut Command, name: &'static str) -> Option<Peer> {
+    let out = match cmd.output() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("warning: {name} SDK bench did not start: {e}");
+            return None;
+        }
+    };
+    if !out.status.success() {
+        eprintln!(
+            "warning: {name} SDK bench failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        );
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(text.lines().last()?).ok()?;
+    let mut rates: Vec<f64> = v["rps"]
+        .as_array()?
+        .iter()
+        .filter_map(|x| x.as_f64())
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    let rps = *rates.get(rates.len() / 2)?;
+    Some(Peer {
+        name,
+        version: v["version"].as_str().unwrap_or("unknown").to_string(),
+        rps,
+    })
+}
+
+fn ratio(a: f64, b: f64) -> serde_json::Value {
+    if b > 0.0 {
+        json!((a / b * 100.0).round() / 100.0)
+    } else {
+        serde_json::Value::Null
+    }
+}
+
+async fn run(args: &[String]) -> Result<(), BoxError> {
+    let quick = args.iter().any(|a| a == "--quick");
+    let sim_bin = PathBuf::from(arg(args, "--sim-bin").ok_or("--sim-bin needed")?);
+    let bare_bin = PathBuf::from(arg(args, "--bare-bin").ok_or("--bare-bin needed")?);
+    let out_dir = PathBuf::from(arg(args, "--out").ok_or("--out needed")?);
+    let python = arg(args, "--python");
+    let node_dir = arg(args, "--node-dir");
+    let peers_dir = arg(args, "--peers").map(PathBuf::from);
+    let self_exe = std::env::current_exe()?;
+    std::fs::create_dir_all(&out_dir)?;
+
+    let n_seq = if quick { 300 } else { 3000 };
+    let n_conc = if quick { 1000 } else { 20000 };
+    let n_peer = if quick { 200 } else { 1000 };
+    let n_load = if quick { 2000 } else { 40000 };
+    let n_waiters = if quick { 500 } else { 10_000 };
+    println!(
+        "gc-iac benchmarks ({}; {RUNS} runs per case, median)",
+        if quick { "quick" } else { "full" }
+    );
+
+    // The simulator as its own process, no faults, no rate limit.
+    let sim = ServerProcess::spawn(&sim_bin, &["--addr", "127.0.0.1:0", "--step-ms", "20"])?;
+    let base = sim.base_url.clone();
+    let http = reqwest::Client::builder().tcp_nodelay(true).build()?;
+    let token = fetch_token(&http, &base).await?;
+
+    // A finished job to read.
+    let wrapper = Client::builder()
+        .base_url(base.as_str())
+        .client_credentials(CLIENT_ID, CLIENT_SECRET)
+        .build()?;
+    let spec = JobSpec::builder("hello-world")
+        .parameter("name", "bench")
+        .build()?;
+    let job = wrapper
+        .submit_and_wait(&spec, WaitOptions::default())
+        .await?;
+    let job_id = job.id().to_string();
+
+    let raw = Contender::Raw {
+        http: http.clone(),
+        url: format!("{base}/api/v2/infrastructureascode/jobs/{job_id}"),
+        auth: format!("Bearer {token}"),
+    };
+    let generated = Contender::Generated {
+        client: genesys_iac_client::Client::new_with_client(
+            &base,
+            http.clone(),
+            Hooks::with_policy(Arc::new(Bearer(format!("Bearer {token}")))),
+        ),
+        id: job_id.clone(),
+    };
+    let wrapped = Contender::Wrapper {
+        client: wrapper.clone(),
+        id: job_id.clone(),
+    };
+    let contenders = [
+        ("raw reqwest", &raw),
+        ("generated client", &generated),
+        ("genesys-iac wrapper", &wrapped),
+    ];
+    for (_, c) in &contenders {
+        for _ in 0..50 {
+            c.call().await?;
+        }
+    }
+
+    // 1. Client overhead vs the floor.
+    let mut seq: Vec<Vec<Sample>> = (0..3).map(|_| Vec::new()).collect();
+    let mut conc: Vec<Vec<Sample>> = (0..3).map(|_| Vec::new()).collect();
+    for _ in 0..RUNS {
+        for (i, (_, c)) in contenders.iter().enumerate() {
+            seq[i].push(sequential(c, n_seq).await?);
+            conc[i].push(concurrent(c, n_conc).await?);
+        }
+    }
+    let seq: Vec<Sample> = seq.into_iter().map(median).collect();
+    let conc: Vec<Sample> = conc.into_iter().map(median).collect();
+    println!("\n1. get-job, sequential (N={n_seq})");
+    for (i, (name, _)) in contenders.iter().enumerate() {
+        print_row(name, &seq[i]);
+    }
+    println!("   get-job, {CONCURRENCY} in flight (N={n_conc})");
+    for (i, (name, _)) in contenders.iter().enumerate() {
+        print_row(name, &conc[i]);
+    }
+
+    // 2. The official SDKs, same server, same call, same N.
+    let mut peers = Vec::new();
+    if let (Some(py), Some(dir)) = (&python, &peers_dir) {
+        let mut cmd = Command::new(py);
+        cmd.arg(dir.join("python_sdk_bench.py")).args([
+            &base,
+            CLIENT_ID,
+            CLIENT_SECRET,
+            &job_id,
+            &n_peer.to_string(),
+            &RUNS.to_string(),
+        ]);
+        peers.extend(run_peer(&mut cmd, "python"));
+    }
+    if let (Some(nd), Some(dir)) = (&node_dir, &peers_dir) {
+        let mut cmd = Command::new("node");
+        cmd.arg(dir.join("js_sdk_bench.js"))
+            .args([
+                &base,
+                CLIENT_ID,
+                CLIENT_SECRET,
+                &job_id,
+                &n_peer.to_string(),
+                &RUNS.to_string(),
+            ])
+            .env("NODE_PATH", Path::new(nd).join("node_modules"));
+        peers.extend(run_peer(&mut cmd, "javascript"));
+    }
+    // Our figure for this comparison: the wrapper, sequential, same N.
+    let mut ours = Vec::new();
+    for _ in 0..RUNS {
+        ours.push(sequential(&wrapped, n_peer).await?);
+    }
+    let ours = median(ours);
+    println!("\n2. against the official SDKs, sequential get-job (N={n_peer})");
+    print_row("genesys-iac wrapper", &ours);
+    for p in &peers {
+        println!(
+            "  {:<28} {:>10.0} req/s   ({} SDK {})",
+            format!("{} SDK", p.name),
+            p.rps,
+            p.name,
+            p.version
+        );
+    }
+    let peer_rps = |name: &str| peers.iter().find(|p| p.name == name).map(|p| p.rps);
+
+    // 3. Simulator vs a bare server, same load generator.
+    let bare = ServerProcess::spawn(&bare_bin, &["127.0.0.1:0"])?;
+    let load_sim = Contender::Raw {
+        http: reqwest::Client::builder().tcp_nodelay(true).build()?,
+        url: format!("{base}/api/v2/infrastructureascode/jobs/{job_id}"),
+        auth: format!("Bearer {token}"),
+    };
+    let load_bare = Contender::Raw {
+        http: reqwest::Client::builder().tcp_nodelay(true).build()?,
+        url: format!(
+            "{}/api/v2/infrastructureascode/jobs/{job_id}",
+            bare.base_url
+        ),
+        auth: format!("Bearer {token}"),
+    };
+    let (mut s_sim, mut s_bare) = (Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        s_sim.push(concurrent(&load_sim, n_load).await?);
+        s_bare.push(concurrent(&load_bare, n_load).await?);
+    }
+    let (s_sim, s_bare) = (median(s_sim), median(s_bare));
+    drop(bare);
+    println!("\n3. servers, get-job at {CONCURRENCY} connections (N={n_load})");
+    print_row("genesys-iac-sim", &s_sim);
+    print_row("bare hyper handler", &s_bare);
+    drop(sim);
+
+    // 4. Many waiters in a child process (its own RSS), against an
+    // in-process simulator (its request counter).
+    let waiters = many_waiters(&self_exe, n_waiters).await?;
+    println!(
+        "\n4. {} jobs submitted and awaited by one Client (rate budget on)\n  peak RSS {:.1} MiB, {} requests, {:.1} s",
+        waiters["count"],
+        waiters["peak_rss_mib"].as_f64().unwrap_or(0.0),
+        waiters["requests"],
+        waiters["elapsed_s"].as_f64().unwrap_or(0.0)
+    );
+
+    let results = json!({
+        "date": chrono::Utc::now().to_rfc3339(),
+        "mode": if quick { "quick" } else { "full" },
+        "runs_per_case": RUNS,
+        "machine": machine(),
+        "client": {
+            "n_sequential": n_seq,
+            "n_concurrent": n_conc,
+            "concurrency": CONCURRENCY,
+            "raw_reqwest_rps": seq[0].rps,
+            "generated_rps": seq[1].rps,
+            "wrapper_rps": seq[2].rps,
+            "raw_reqwest_p50_ms": seq[0].p50_ms, "raw_reqwest_p99_ms": seq[0].p99_ms,
+            "generated_p50_ms": seq[1].p50_ms, "generated_p99_ms": seq[1].p99_ms,
+            "wrapper_p50_ms": seq[2].p50_ms, "wrapper_p99_ms": seq[2].p99_ms,
+            "concurrent": {
+                "raw_reqwest_rps": conc[0].rps,
+                "generated_rps": conc[1].rps,
+                "wrapper_rps": conc[2].rps,
+                "raw_reqwest_p99_ms": conc[0].p99_ms,
+                "generated_p99_ms": conc[1].p99_ms,
+                "wrapper_p99_ms": conc[2].p99_ms,
+            },
+            "wrapper_vs_raw_sequential": ratio(seq[2].rps, seq[0].rps),
+            "wrapper_vs_raw_concurrent": ratio(conc[2].rps, conc[0].rps),
+        },
+        "peers": {
+            "n": n_peer,
+            "ours_rps": ours.rps,
+            "python_sdk_rps": peer_rps("python"),
+            "js_sdk_rps": peer_rps("javascript"),
+            "python_sdk_version": peers.iter().find(|p| p.name == "python").map(|p| p.version.clone()),
+            "js_sdk_version": peers.iter().find(|p| p.name == "javascript").map(|p| p.version.clone()),
+            "ours_vs_python": peer_rps("python").map(|p| ratio(ours.rps, p)),
+            "ours_vs_js": peer_rps("javascript").map(|p| ratio(ours.rps, p)),
+        },
+        "simulator": {
+            "n": n_load,
+            "sim_rps": s_sim.rps,
+            "bare_hyper_rps": s_bare.rps,
+            "sim_p99_ms": s_sim.p99_ms,
+            "bare_hyper_p99_ms": s_bare.p99_ms,
+            "sim_vs_bare": ratio(s_sim.rps, s_bare.rps),
+        },
+        "waiters": waiters,
+    });
+    let path = out_dir.join("results.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&results)?)?;
+    println!("\nwrote {}", path.display());
+    if let Some(md) = arg(args, "--markdown") {
+        std::fs::write(&md, markdown(&results, quick))?;
+        println!("wrote {md}");
+    }
+    Ok(())
+}
+
+fn machine() -> serde_json::Value {
+    let nproc = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let mem_kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .and_then(|v| v.parse::<u64>().ok())
+                })
+        })
+        .unwrap_or(0);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_default();
+    let rustc = Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let tool = |cmd: &str| {
+        Command::new(cmd)
+            .arg("--version")
+            .output()
+            .ok()
+            .map(|o| {
+                let s = String::from_utf8_lossy(&o.stdout).trim().to_string();
+                if s.is_empty() {
+                    String::from_utf8_lossy(&o.stderr).trim().to_string()
+                } else {
+                    s
+                }
+            })
+            .unwrap_or_default()
+    };
+    json!({
+        "nproc": nproc,
+        "mem_gib": (mem_kib as f64 / 1024.0 / 1024.0 * 10.0).round() / 10.0,
+        "cpu": cpu,
+        "rustc": rustc,
+        "python": tool("python3"),
+        "node": tool("node"),
+    })
+}
+
+async fn many_waiters(self_exe: &Path, count: usize) -> Result<serde_json::Value, BoxError> {
+    let sim = genesys_iac_sim::Simulator::builder()
+        .addr("127.0.0.1:0".parse()?)
+        .step(Duration::from_millis(200))
+        .retention(count * 2 + 100)
+        .start()
+        .await?;
+    let before = sim.stats().total_requests;
+    let budget = 60_000u32;
+    let out = tokio::process::Command::new(self_exe)
+        .args([
+            "waiters",
+            "--base-url",
+            &sim.base_url(),
+            "--count",
+            &count.to_string(),
+            "--budget",
+            &budget.to_string(),
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .await?;
+    if !out.status.success() {
+        return Err(format!("waiters child failed: {}", out.status).into());
+    }
+    let child: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let requests = sim.stats().total_requests - before;
+    let jobs_created = sim.stats().jobs_created;
+    sim.shutdown().await;
+    Ok(json!({
+        "count": count,
+        "completed": child["completed"],
+        "jobs_created": jobs_created,
+        "peak_rss_mib": child["peak_rss_mib"],
+        "requests": requests,
+        "elapsed_s": child["elapsed_s"],
+        "rate_budget_per_minute": budget,
+    }))
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
+        })
+        .map(|kib| kib / 1024.0)
+        .unwrap_or(0.0)
+}
+
+async fn waiters_child(args: &[String]) -> Result<(), BoxError> {
+    let base = arg(args, "--base-url").ok_or("--base-url")?;
+    let count: usize = arg(args, "--count").ok_or("--count")?.parse()?;
+    let budget: u32 = arg(args, "--budget").ok_or("--budget")?.parse()?;
+    let client = Client::builder()
+        .base_url(base.as_str())
+        .client_credentials(CLIENT_ID, CLIENT_SECRET)
+        .rate_budget(Some(budget))
+        .build()?;
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..count {
+        let client = client.clone();
+        tasks.spawn(async move {
+            let spec = JobSpec::builder("hello-world")
+                .parameter("name", format!("waiter-{i}"))
+                .build()?;
+            let opts = WaitOptions::default()
+                .timeout(Duration::from_secs(600))
+                .poll_interval(Duration::from_millis(500))
+                .max_interval(Duration::from_secs(5));
+            let job = client.submit_and_wait(&spec, opts).await?;
+            Ok::<bool, genesys_iac::Error>(job.status().is_success())
+        });
+    }
+    let mut completed = 0usize;
+    while let Some(res) = tasks.join_next().await {
+        match res {
+            Ok(Ok(true)) => completed += 1,
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => eprintln!("waiter error: {e}"),
+            Err(e) => eprintln!("waiter task failed: {e}"),
+        }
+    }
+    let elapsed = start.elapsed();
+    println!(
+        "{}",
+        json!({"completed": completed, "elapsed_s": elapsed.as_secs_f64(), "peak_rss_mib": peak_rss_mib()})
+    );
+    Ok(())
+}
+
+fn fmt_num(v: &serde_json::Value) -> String {
+    match v.as_f64() {
+        Some(f) if f >= 100.0 => format!("{f:.0}"),
+        Some(f) => format!("{f:.2}"),
+        None => "n/a".into(),
+    }
+}
+
+fn markdown(r: &serde_json::Value, quick: bool) -> String {
+    let c = &r["client"];
+    let p = &r["peers"];
+    let s = &r["simulator"];
+    let w = &r["waiters"];
+    let m = &r["machine"];
+    format!(
+        "# Benchmarks\n\n\
+Generated by `cargo xtask bench{q}` on {date}. Every case ran {runs} times, interleaved with the cases it is compared with; the table shows medians. All servers run on loopback on the same machine, so the figures are ratios to read side by side, not absolute promises.\n\n\
+Machine: {nproc} cores ({cpu}), {mem} GiB memory. {rustc}; {python}; node {node}.\n\n\
+## 1. Client overhead against the floor (get-job)\n\n\
+| client | sequential req/s (N={nseq}) | p50 ms | p99 ms | {conc} in flight req/s (N={nconc}) | p99 ms |\n|---|---|---|---|---|---|\n\
+| plain reqwest (hand-built request, the floor) | {r_s} | {r_p50} | {r_p99} | {r_c} | {r_cp99} |\n\
+| generated client (progenitor) | {g_s} | {g_p50} | {g_p99} | {g_c} | {g_cp99} |\n\
+| genesys-iac wrapper | {w_s} | {w_p50} | {w_p99} | {w_c} | {w_cp99} |\n\n\
+Wrapper / plain reqwest: {ws} sequential, {wc} concurrent.\n\n\
+## 2. Against the official SDKs (sequential get-job, N={npeer}, login outside the timed loop)\n\n\
+| client | req/s | ours / theirs |\n|---|---|---|\n\
+| genesys-iac wrapper | {ours} | |\n\
+| Python SDK `purecloudplatformclientv2` {pyv} | {py} | {vpy} |\n\
+| JavaScript SDK `purecloud-platform-client-v2` {jsv} | {js} | {vjs} |\n\n\
+## 3. Simulator against a bare hyper handler ({conc} connections, N={nload}, same load generator)\n\n\
+| server | req/s | p99 ms |\n|---|---|---|\n\
+| genesys-iac-sim | {sim} | {simp99} |\n\
+| bare hyper handler (fixed JSON) | {bare} | {barep99} |\n\n\
+Simulator / bare: {svb}.\n\n\
+## 4. Many concurrent waiters\n\n\
+{count} jobs submitted and awaited concurrently by one `Client` (shared rate budget {budget}/min) in a process of its own: peak RSS {rss} MiB, {reqs} requests, {el} s.\n\n\
+## Reproduce\n\n```sh\ncargo xtask bench          # full run (a few minutes)\ncargo xtask bench --quick  # small N, under two minutes; CI runs this\n```\n\n\
+Raw figures: `target/bench/results.json`. The SDKs are installed by the bench into `target/bench/` from PyPI and npm.\n",
+        q = if quick { " --quick" } else { "" },
+        date = r["date"].as_str().unwrap_or(""),
+        runs = r["runs_per_case"],
+        nproc = m["nproc"],
+        cpu = m["cpu"].as_str().unwrap_or(""),
+        mem = m["mem_gib"],
+        rustc = m["rustc"].as_str().unwrap_or(""),
+        python = m["python"].as_str().unwrap_or(""),
+        node = m["node"].as_str().unwrap_or(""),
+        nseq = c["n_sequential"],
+        nconc = c["n_concurrent"],
+        conc = c["concurrency"],
+        r_s = fmt_num(&c["raw_reqwest_rps"]),
+        r_p50 = fmt_num(&c["raw_reqwest_p50_ms"]),
+        r_p99 = fmt_num(&c["raw_reqwest_p99_ms"]),
+        r_c = fmt_num(&c["concurrent"]["raw_reqwest_rps"]),
+        r_cp99 = fmt_num(&c["concurrent"]["raw_reqwest_p99_ms"]),
+        g_s = fmt_num(&c["generated_rps"]),
+        g_p50 = fmt_num(&c["generated_p50_ms"]),
+        g_p99 = fmt_num(&c["generated_p99_ms"]),
+        g_c = fmt_num(&c["concurrent"]["generated_rps"]),
+        g_cp99 = fmt_num(&c["concurrent"]["generated_p99_ms"]),
+        w_s = fmt_num(&c["wrapper_rps"]),
+        w_p50 = fmt_num(&c["wrapper_p50_ms"]),
+        w_p99 = fmt_num(&c["wrapper_p99_ms"]),
+        w_c = fmt_num(&c["concurrent"]["wrapper_rps"]),
+        w_cp99 = fmt_num(&c["concurrent"]["wrapper_p99_ms"]),
+        ws = fmt_num(&c["wrapper_vs_raw_sequential"]),
+        wc = fmt_num(&c["wrapper_vs_raw_concurrent"]),
+        npeer = p["n"],
+        ours = fmt_num(&p["ours_rps"]),
+        py = fmt_num(&p["python_sdk_rps"]),
+        pyv = p["python_sdk_version"].as_str().unwrap_or(""),
+        vpy = fmt_num(&p["ours_vs_python"]),
+        js = fmt_num(&p["js_sdk_rps"]),
+        jsv = p["js_sdk_version"].as_str().unwrap_or(""),
+        vjs = fmt_num(&p["ours_vs_js"]),
+        nload = s["n"],
+        sim = fmt_num(&s["sim_rps"]),
+        simp99 = fmt_num(&s["sim_p99_ms"]),
+        bare = fmt_num(&s["bare_hyper_rps"]),
+        barep99 = fmt_num(&s["bare_hyper_p99_ms"]),
+        svb = fmt_num(&s["sim_vs_bare"]),
+        count = w["count"],
+        budget = w["rate_budget_per_minute"],
+        rss = fmt_num(&w["peak_rss_mib"]),
+        reqs = w["requests"],
+        el = fmt_num(&w["elapsed_s"]),
+    )
+}
