@@ -240,13 +240,15 @@ fn check_response_types(spec: &OpenAPI, id: &str, op: &openapiv3::Operation) -> 
 }
 
 /// The generator settings: builder interface, schemars on every type, the
-/// hook seam's inner type, and the open job-status type.
+/// hook seam's inner type, ordered maps, and the open job-status type.
 pub fn settings() -> GenerationSettings {
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_derive("schemars::JsonSchema")
+        // Ordered maps: deterministic Debug, serialization and snapshots.
+        .with_map_type("::std::collections::BTreeMap")
         .with_inner_type(
             "crate::hooks::Hooks"
                 .parse()

@@ -136,9 +136,9 @@ pub mod types {
         #[serde(
             rename = "messageParams",
             default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
         )]
-        pub message_params: ::std::collections::HashMap<
+        pub message_params: ::std::collections::BTreeMap<
             ::std::string::String,
             ::std::string::String,
         >,
@@ -867,7 +867,7 @@ pub mod types {
                 ::std::string::String,
             >,
             message_params: ::std::result::Result<
-                ::std::collections::HashMap<
+                ::std::collections::BTreeMap<
                     ::std::string::String,
                     ::std::string::String,
                 >,
@@ -1001,7 +1001,7 @@ pub mod types {
             pub fn message_params<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
+                    ::std::collections::BTreeMap<
                         ::std::string::String,
                         ::std::string::String,
                     >,
