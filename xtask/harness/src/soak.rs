@@ -40,7 +40,7 @@ impl Default for SoakConfig {
             seed: 7,
             step: Duration::from_millis(50),
             token_ttl: Duration::from_secs(5),
-            rate_limit: 6000,
+            rate_limit: 3000,
             faults: FaultProfile {
                 fail_rate: 0.05,
                 reset_rate: 0.03,

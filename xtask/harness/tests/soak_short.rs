@@ -9,6 +9,10 @@ async fn short_soak_keeps_every_promise() {
         workflows: 120,
         concurrency: 20,
         seed: 11,
+        // Short enough that the token is renewed during a short run, and a
+        // rate limit the run exceeds, so 429s with Retry-After happen too.
+        token_ttl: std::time::Duration::from_secs(1),
+        rate_limit: 400,
         ..SoakConfig::default()
     };
     let s = run(&cfg).await.expect("the soak runs");
