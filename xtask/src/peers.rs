@@ -73,10 +73,9 @@ fn build_release() -> Result<(), String> {
         "--quiet",
         "-p",
         "genesys-iac-sim",
-        "--bin",
-        "gc-iac-sim",
         "-p",
         "iac-harness",
+        "--bins",
     ]))
 }
 

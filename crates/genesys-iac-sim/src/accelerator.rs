@@ -238,20 +238,27 @@ impl Accelerator {
         })
     }
 
-    fn resource_addresses(&self, values: &BTreeMap<String, String>) -> Vec<String> {
+    /// The planned resource addresses, and how many `each_creates` items
+    /// were left out because the plan reached [`MAX_PLANNED_RESOURCES`].
+    fn resource_addresses(&self, values: &BTreeMap<String, String>) -> (Vec<String>, usize) {
         let mut out = if self.resources.is_empty() {
             vec![format!("null_resource.{}", sanitize(&self.id))]
         } else {
             self.resources.clone()
         };
+        let mut ignored = 0;
         for spec in &self.parameters {
             if let (Some(kind), Some(value)) = (&spec.each_creates, values.get(&spec.name)) {
                 for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                    out.push(format!("{kind}.{}", sanitize(item)));
+                    if out.len() < MAX_PLANNED_RESOURCES {
+                        out.push(format!("{kind}.{}", sanitize(item)));
+                    } else {
+                        ignored += 1;
+                    }
                 }
             }
         }
-        out
+        (out, ignored)
     }
 
     /// Computes how a job of this accelerator ends.
@@ -293,7 +300,7 @@ impl Accelerator {
             };
         }
 
-        let resources = self.resource_addresses(values);
+        let (resources, ignored) = self.resource_addresses(values);
         let attrs: Vec<(&str, &str)> = self
             .parameters
             .iter()
@@ -313,10 +320,23 @@ impl Accelerator {
             let _ = writeln!(plan, "      + id = (known after apply)");
             if i == 0 {
                 for (k, v) in &attrs {
-                    let _ = writeln!(plan, "      + {k} = {v:?}");
+                    let shown = shorten(v);
+                    if shown.len() < v.len() {
+                        let more = v.len() - shown.len();
+                        let _ = writeln!(plan, "      + {k} = {shown:?} (+{more} more bytes)");
+                    } else {
+                        let _ = writeln!(plan, "      + {k} = {v:?}");
+                    }
                 }
             }
             plan.push_str("    }\n\n");
+        }
+        if ignored > 0 {
+            let _ = writeln!(
+                plan,
+                "Warning: {ignored} more item(s) were not planned: a plan holds at most \
+                 {MAX_PLANNED_RESOURCES} resources (simulator limit).\n"
+            );
         }
         let n = resources.len();
         let _ = write!(plan, "Plan: {n} to add, 0 to change, 0 to destroy.");
@@ -407,6 +427,26 @@ impl Accelerator {
             }
         }
     }
+}
+
+/// The most resources one job plans: longer `each_creates` lists are cut
+/// (with a warning in the plan), so a job's stored texts stay small whatever
+/// the request (a 1 MiB `skills` list would otherwise plan ~500,000
+/// resources and store over 100 MB of plan and apply output).
+pub(crate) const MAX_PLANNED_RESOURCES: usize = 256;
+/// The most bytes of a parameter value the plan shows.
+const MAX_SHOWN_VALUE: usize = 1024;
+
+/// `value` cut to at most [`MAX_SHOWN_VALUE`] bytes (on a char boundary).
+fn shorten(value: &str) -> &str {
+    if value.len() <= MAX_SHOWN_VALUE {
+        return value;
+    }
+    let mut end = MAX_SHOWN_VALUE;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    &value[..end]
 }
 
 fn sanitize(s: &str) -> String {
@@ -510,6 +550,31 @@ mod tests {
         assert_eq!(broken.status.as_str(), "RollbackComplete");
         assert!(broken.rollback.is_some() && broken.error.is_some());
         assert_eq!(cat[2].run(true, &values(&[])).status.as_str(), "Complete");
+    }
+
+    #[test]
+    fn huge_lists_and_values_give_bounded_results() {
+        let cat = Accelerator::builtin();
+        let skills = "s,".repeat(400_000);
+        let queue = "é".repeat(300_000);
+        for dry_run in [true, false] {
+            let result = cat[1].run(
+                dry_run,
+                &values(&[("queueName", &queue), ("skills", &skills)]),
+            );
+            let text = result.results.as_deref().unwrap_or("");
+            assert!(text.len() < 128 * 1024, "{} bytes", text.len());
+            assert!(
+                text.contains(&format!("{MAX_PLANNED_RESOURCES} to add"))
+                    || text.contains(&format!("Resources: {MAX_PLANNED_RESOURCES} added")),
+                "{}",
+                &text[text.len().saturating_sub(300)..]
+            );
+        }
+        let plan = cat[1].run(true, &values(&[("queueName", &queue), ("skills", &skills)]));
+        let text = plan.results.as_deref().unwrap_or("");
+        assert!(text.contains("more item(s) were not planned"));
+        assert!(text.contains("more bytes)"));
     }
 
     #[test]

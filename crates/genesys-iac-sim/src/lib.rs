@@ -57,7 +57,8 @@
 //!   `bad.request` on bad JSON or an unknown `acceleratorId`, 400
 //!   `invalid.value` on a bad enum, boolean or number in the query (enums
 //!   and booleans match case-insensitively; empty values count as absent;
-//!   unknown parameters are ignored), 404 `not.found` on an unknown job.
+//!   unknown parameters are ignored), 404 `not.found` on an unknown job,
+//!   408 `request.timeout` when a body takes over 30 s to arrive.
 //! - Faults ([`FaultProfile`]), a per-client rate limit (429
 //!   `too.many.requests` with `Retry-After`), retention of at most
 //!   [`SimulatorBuilder::retention`] jobs.
@@ -282,7 +283,8 @@ impl SimulatorBuilder {
 pub struct Submission {
     /// The job as `GET .../jobs/{id}?details=true` would return it now.
     pub job: InfrastructureascodeJob,
-    /// The submitted parameters, by name.
+    /// The submitted parameters, by name (at most the first 64 names, and
+    /// the first 1 KiB of each name and value, to bound memory).
     pub parameters: std::collections::BTreeMap<String, String>,
 }
 

@@ -25,6 +25,7 @@ use genesys_iac_client::types::{
 };
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Body as _;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -46,6 +47,13 @@ pub(crate) const MAX_RESULTS: i32 = 100;
 /// The most connections served at once; further ones wait in the listen
 /// backlog until one closes (bounds memory under a connection flood).
 pub(crate) const MAX_CONNECTIONS: usize = 4096;
+/// How long a request body may take to arrive (as the header read timeout
+/// bounds a slow header): a client that stops sending mid-body gets 408 and
+/// its connection is closed, instead of holding a connection slot forever.
+pub(crate) const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a request's headers may take to arrive, and how long an idle
+/// connection stays open.
+pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// The name of the correlation header every response carries.
 pub(crate) const CORRELATION_HEADER: &str = "inin-correlation-id";
 
@@ -100,7 +108,7 @@ async fn serve_connection(
     };
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
+        .header_read_timeout(HEADER_READ_TIMEOUT)
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     let mut draining = false;
@@ -202,6 +210,11 @@ async fn handle(
     );
     tracing::debug!(method = %request.method(), target = raw_target, cid, "request");
 
+    // A request body the handler may leave unread (every rejection, and
+    // any body sent to a GET): see `Connection: close` below.
+    let has_body = !request.body().is_end_stream();
+    let reads_body = matches!(route, Route::Token | Route::PostJob);
+
     let latency = shared.config.faults.latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -241,6 +254,17 @@ async fn handle(
         Reply::Send(mut response) => {
             if let Ok(value) = HeaderValue::from_str(&cid) {
                 response.headers_mut().insert(CORRELATION_HEADER, value);
+            }
+            // Only a success of the token and job POST operations has read
+            // the whole body. Otherwise hyper drains what has already
+            // arrived and, when more is due, closes the connection after
+            // the reply, without saying so: a keep-alive client would then
+            // send its next request into a closed socket. Saying
+            // `Connection: close` makes the client open a new one instead.
+            if has_body && !(reads_body && response.status().is_success()) {
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
             response
         }
@@ -650,7 +674,19 @@ fn list_jobs_inner(
 }
 
 async fn read_body(body: Incoming, cid: &str) -> Result<Bytes, Response<Body>> {
-    match Limited::new(body, MAX_BODY).collect().await {
+    let collect = Limited::new(body, MAX_BODY).collect();
+    let Ok(collected) = tokio::time::timeout(BODY_READ_TIMEOUT, collect).await else {
+        return Err(error(
+            StatusCode::REQUEST_TIMEOUT,
+            "request.timeout",
+            format!(
+                "The request body was not received within {} seconds.",
+                BODY_READ_TIMEOUT.as_secs()
+            ),
+            cid,
+        ));
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()

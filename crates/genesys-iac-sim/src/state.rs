@@ -21,8 +21,31 @@ use crate::config::{FaultProfile, OAuthClient};
 pub(crate) const JOBS_PATH: &str = "/api/v2/infrastructureascode/jobs";
 /// How many requests [`crate::SimHandle::recent_requests`] keeps.
 pub(crate) const RECENT_CAPACITY: usize = 1000;
+/// The most bytes of a request target [`RecordedRequest::raw_target`] keeps
+/// (longer ones are cut), so the ring holds at most about 8 MiB even when
+/// every request carries a near-64 KiB URI.
+pub(crate) const RECORDED_TARGET_LIMIT: usize = 8 * 1024;
+/// The most bytes of a method [`RecordedRequest::method`] keeps.
+const RECORDED_METHOD_LIMIT: usize = 64;
+/// How many submitted parameters a stored job keeps (see `submissions()`).
+const MAX_KEPT_PARAMETERS: usize = 64;
+/// How many bytes of a parameter name or value a stored job keeps.
+const MAX_KEPT_VALUE: usize = 1024;
+
 /// How many tokens are remembered (oldest forgotten first).
 const TOKEN_CAPACITY: usize = 100_000;
+
+/// `text` cut to at most `limit` bytes, on a char boundary.
+fn truncated(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_string();
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
 
 /// Locks a mutex, ignoring poisoning (state stays usable after a panic in
 /// another thread; nothing here leaves it inconsistent).
@@ -126,7 +149,8 @@ impl Stats {
 pub struct RecordedRequest {
     /// The HTTP method, e.g. `GET`.
     pub method: String,
-    /// The path and query exactly as received (not decoded).
+    /// The path and query exactly as received (not decoded), cut to its
+    /// first 8 KiB.
     pub raw_target: String,
     /// The route key (see [`routes`]).
     pub route: String,
@@ -367,8 +391,8 @@ impl Shared {
             ring.pop_front();
         }
         ring.push_back(RecordedRequest {
-            method: method.to_string(),
-            raw_target: raw_target.to_string(),
+            method: truncated(method, RECORDED_METHOD_LIMIT),
+            raw_target: truncated(raw_target, RECORDED_TARGET_LIMIT),
             route: route.to_string(),
         });
     }
@@ -465,7 +489,13 @@ impl Shared {
                 .cloned()
                 .unwrap_or_default(),
             result,
-            parameters: values.clone(),
+            // Kept for `submissions()`; bounded so a 1 MiB body of tiny
+            // parameters cannot make each stored job megabytes large.
+            parameters: values
+                .iter()
+                .take(MAX_KEPT_PARAMETERS)
+                .map(|(k, v)| (truncated(k, MAX_KEPT_VALUE), truncated(v, MAX_KEPT_VALUE)))
+                .collect(),
         };
         let status = record.status_at(record.created, self.config.step);
         let wire = record.to_wire(status, false, false);
