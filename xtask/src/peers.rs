@@ -158,7 +158,8 @@ fn start_server(bin: &std::path::Path, args: &[&str]) -> Result<(Server, String)
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let server = Server(child);
     let mut line = String::new();
-    std::io::BufReader::new(stdout)
+    let mut reader = std::io::BufReader::new(stdout);
+    reader
         .read_line(&mut line)
         .map_err(|e| format!("reading {}: {e}", bin.display()))?;
     let url = line

@@ -19,7 +19,7 @@ pub async fn run(cli: Cli) -> Result<Exit, CliError> {
     let g = &cli.global;
     match &cli.command {
         Command::Schema => {
-            print_json(&schemars::schema_for!(JobSpec))?;
+            print_json(&job_file_schema())?;
             Ok(Exit::Success)
         }
         Command::Completions { shell } => {
@@ -77,6 +77,35 @@ pub async fn run(cli: Cli) -> Result<Exit, CliError> {
     }
 }
 
+/// What a job file looks like, for people and editors.
+const JOB_FILE_DESCRIPTION: &str = "A gc-iac job file (YAML or JSON): the accelerator to run, \
+whether it is a dry run (plan only), and its parameters by name. Parameter values are strings; \
+numbers and booleans are accepted and sent as strings. Unknown fields and duplicate parameter \
+names are rejected. Flags of `gc-iac run` override the file.";
+
+/// The JSON Schema of the job file, with a description written for its
+/// readers (the library type's doc comment is written for Rust users).
+fn job_file_schema() -> serde_json::Value {
+    let generated = schemars::schema_for!(JobSpec);
+    let Some(fields) = generated.as_object() else {
+        return generated.to_value();
+    };
+    // `$schema`, `title` and `description` first, then the rest as generated.
+    let mut out = serde_json::Map::new();
+    for key in ["$schema", "title"] {
+        if let Some(v) = fields.get(key) {
+            out.insert(key.into(), v.clone());
+        }
+    }
+    out.insert("description".into(), JOB_FILE_DESCRIPTION.into());
+    for (k, v) in fields {
+        if !out.contains_key(k) {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    serde_json::Value::Object(out)
+}
+
 /// The spec to submit, from the job file and flags.
 fn job_spec(args: &JobArgs, dry_run: bool) -> Result<JobSpec, CliError> {
     let file = match &args.file {
@@ -93,9 +122,12 @@ struct Session {
     _sim: Option<SimHandle>,
 }
 
+/// What to do when credentials are missing (names the variables, offers --sim).
 const NO_CREDENTIALS_HINT: &str = "set GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET (or GENESYSCLOUD_ACCESS_TOKEN), or pass --client-id and --client-secret; to try gc-iac without a Genesys org, add --sim";
 
 impl Session {
+    /// Starts the in-process simulator (`--sim`), or checks the credentials
+    /// and region and builds a client for the real service.
     async fn connect(g: &GlobalArgs) -> Result<Self, CliError> {
         if g.sim {
             let addr: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
@@ -118,6 +150,13 @@ impl Session {
             });
         }
 
+        // Credentials first: without them nothing works, and the hint
+        // offers --sim.
+        let has_credentials =
+            g.access_token.is_some() || (g.client_id.is_some() && g.client_secret.is_some());
+        if !has_credentials {
+            return Err(missing_credentials(g));
+        }
         let mut builder = Client::builder();
         match (&g.base_url, &g.region) {
             (Some(url), _) => builder = builder.base_url(url.as_str()),
@@ -140,22 +179,7 @@ impl Session {
             (None, Some(id), Some(secret)) => {
                 builder.client_credentials(id.as_str(), secret.as_str())
             }
-            (None, Some(_), None) => {
-                return Err(CliError::usage("no client secret: GENESYSCLOUD_OAUTHCLIENT_SECRET (or --client-secret) is not set")
-                    .hint(NO_CREDENTIALS_HINT));
-            }
-            (None, None, Some(_)) => {
-                return Err(CliError::usage(
-                    "no client id: GENESYSCLOUD_OAUTHCLIENT_ID (or --client-id) is not set",
-                )
-                .hint(NO_CREDENTIALS_HINT));
-            }
-            (None, None, None) => {
-                return Err(CliError::usage(
-                    "no credentials: GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET are not set",
-                )
-                .hint(NO_CREDENTIALS_HINT));
-            }
+            _ => return Err(missing_credentials(g)),
         };
         Ok(Self {
             client: builder.build()?,
@@ -164,6 +188,21 @@ impl Session {
     }
 }
 
+/// The error for absent or half-given credentials.
+fn missing_credentials(g: &GlobalArgs) -> CliError {
+    let message = match (&g.client_id, &g.client_secret) {
+        (Some(_), None) => {
+            "no client secret: GENESYSCLOUD_OAUTHCLIENT_SECRET (or --client-secret) is not set"
+        }
+        (None, Some(_)) => "no client id: GENESYSCLOUD_OAUTHCLIENT_ID (or --client-id) is not set",
+        _ => {
+            "no credentials: GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET are not set"
+        }
+    };
+    CliError::usage(message).hint(NO_CREDENTIALS_HINT)
+}
+
+/// Submits `spec`; prints the new job, or waits for it when `wait` is set.
 async fn submit(
     session: &Session,
     g: &GlobalArgs,
@@ -194,11 +233,39 @@ async fn submit(
     }
 }
 
+/// The library's waiting options from `--timeout` and `--poll-interval`.
 fn wait_options(flags: &WaitFlags) -> WaitOptions {
     WaitOptions::default()
         .timeout(flags.timeout)
         .poll_interval(flags.poll_interval)
         .max_interval(flags.poll_interval.saturating_mul(10))
+}
+
+/// Resolves on Ctrl-C (SIGINT). The handler is installed when this is
+/// called, not when the future is first polled; if it cannot be installed,
+/// the future never resolves (and Ctrl-C keeps its default effect).
+fn interrupted() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listener = signal(SignalKind::interrupt());
+        async move {
+            match listener {
+                Ok(mut sig) => {
+                    sig.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
 }
 
 /// Waits with progress, handles Ctrl-C, prints the summary and results.
@@ -212,6 +279,10 @@ async fn wait_and_report(
     let stream = session.client.watch(job_id, wait_options(flags));
     let mut stream = std::pin::pin!(stream);
     let mut last: Option<Job> = None;
+    // Installed now, once for the whole wait: a Ctrl-C right after the first
+    // progress line, or between two polls, is not lost.
+    let ctrl_c = interrupted();
+    let mut ctrl_c = std::pin::pin!(ctrl_c);
     let outcome = loop {
         tokio::select! {
             item = stream.next() => match item {
@@ -226,7 +297,7 @@ async fn wait_and_report(
                 Some(Err(e)) => break Err(e),
                 None => break Ok(()),
             },
-            _ = tokio::signal::ctrl_c() => {
+            _ = &mut ctrl_c => {
                 progress.finish();
                 eprintln!(
                     "interrupted: job {job_id} keeps running remotely; resume with `gc-iac wait {job_id}`"
@@ -260,7 +331,7 @@ async fn wait_and_report(
     };
     match g.output {
         OutputFormat::Json => print_json(job.raw())?,
-        OutputFormat::Table if g.quiet => {}
+        OutputFormat::Table if g.quiet => write_stdout(&format!("{}\n", job.id()))?,
         OutputFormat::Table => {
             let summary = format!(
                 "job {} ended {} after {:.1}s ({} of {})\n",
@@ -276,6 +347,7 @@ async fn wait_and_report(
     Ok(exit)
 }
 
+/// `gc-iac history`: the filters and sort, then a table, ids or JSON.
 async fn history(session: &Session, g: &GlobalArgs, args: &HistoryArgs) -> Result<Exit, CliError> {
     let mut req = session
         .client

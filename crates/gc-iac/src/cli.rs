@@ -42,6 +42,7 @@ pub struct Cli {
 
 /// Options shared by every command.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Region key (eu-west-1), domain (mypurecloud.ie) or API URL.
     #[arg(
@@ -97,7 +98,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
 
-    /// Print only what scripts need (the job id, or the JSON document).
+    /// No progress or summary: only the job id (run, plan, wait), the status
+    /// (status), the job ids (history), or the JSON document.
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
@@ -157,7 +159,7 @@ Examples:
   gc-iac wait 6a1b2c3d-0000-4000-8000-000000000001 --timeout 20m")]
     Wait(WaitArgs),
 
-    /// List submitted jobs, newest first by default.
+    /// List submitted jobs, newest first by default (times in UTC).
     #[command(after_help = "\
 Examples:
   gc-iac history --limit 20
@@ -211,7 +213,7 @@ pub struct JobArgs {
 #[derive(Debug, Args, Clone)]
 pub struct WaitFlags {
     /// Give up waiting after this long (e.g. 90s, 20m, 1h).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30m")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout, default_value = "30m")]
     pub timeout: Duration,
 
     /// First interval between polls; grows up to 10 times this.
@@ -325,6 +327,7 @@ pub struct HistoryArgs {
     pub include_errors: bool,
 }
 
+/// Parses `-p NAME=VALUE` (the value may contain `=` and may be empty).
 fn parse_param(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => {
@@ -341,6 +344,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         return Ok(Duration::from_secs(secs));
     }
     humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 90s, 20m, 1h30m)"))
+}
+
+/// Parses a wait timeout: a [`parse_duration`] longer than zero.
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err("the timeout must be longer than zero".into()),
+        d => Ok(d),
+    }
 }
 
 #[cfg(test)]
@@ -362,5 +373,7 @@ mod tests {
         assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
         assert!(parse_duration("soon").is_err());
+        assert!(parse_timeout("0s").is_err());
+        assert_eq!(parse_timeout("1s"), Ok(Duration::from_secs(1)));
     }
 }

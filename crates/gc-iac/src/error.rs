@@ -61,6 +61,7 @@ impl CliError {
     }
 }
 
+/// Folds any line breaks of a message into spaces.
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -80,13 +81,29 @@ impl From<genesys_iac::Error> for CliError {
             }
             E::UnknownOutcome { accelerator_id, .. } => {
                 hints.push(format!(
-                    "the job may or may not have been created; look for it before submitting again: `gc-iac history --accelerator {accelerator_id} --limit 5`"
+                    "look for it first: `gc-iac history --accelerator {accelerator_id} --limit 5`"
+                ));
+                Exit::Api
+            }
+            E::Auth(auth) if auth.status == 403 => {
+                let permission = auth
+                    .required_permission
+                    .as_deref()
+                    .unwrap_or("infrastructureascode:job:view / infrastructureascode:job:add");
+                hints.push(format!(
+                    "the credentials are valid but not allowed: give the OAuth client's role the `{permission}` permission (Admin > Roles / Permissions)"
                 ));
                 Exit::Api
             }
             E::Auth(_) => {
                 hints.push(
-                    "check GENESYSCLOUD_OAUTHCLIENT_ID / GENESYSCLOUD_OAUTHCLIENT_SECRET (or the access token), the region, and that the OAuth client has the infrastructureascode:job:view and infrastructureascode:job:add permissions".to_string(),
+                    "check GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET (or --client-id / --client-secret, or the access token) and that the region matches the org of the OAuth client".to_string(),
+                );
+                Exit::Api
+            }
+            E::Transport(_) | E::Timeout(_) => {
+                hints.push(
+                    "check the network connection and the region (or --base-url)".to_string(),
                 );
                 Exit::Api
             }

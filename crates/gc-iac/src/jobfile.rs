@@ -32,25 +32,49 @@ pub fn read_job_file(path: &Path) -> Result<JobSpec, CliError> {
     parse_job_text(&text, &shown, is_json)
 }
 
+/// `"field.path: "` for a message about a field, or `""` when the path is
+/// unknown (`?` parts: a syntax error) or the whole document.
 fn field_prefix(path: &serde_path_to_error::Path) -> String {
     let p = path.to_string();
-    if p == "." || p.is_empty() {
+    if p == "." || p.is_empty() || p.contains('?') {
         String::new()
     } else {
         format!("{p}: ")
     }
 }
 
+/// The decoder's message, without a location we show up front, without a
+/// field path we already name, and in the job file's terms.
+fn clean_message(msg: &str, field: &str) -> String {
+    let msg = strip_location(msg);
+    let msg = msg.strip_prefix(field).unwrap_or(&msg);
+    msg.replace(
+        "expected struct JobSpec",
+        "expected a mapping with acceleratorId, dryRun and parameters",
+    )
+}
+
 /// Decodes job-file text; `shown` names the file in errors.
 pub fn parse_job_text(text: &str, shown: &str, is_json: bool) -> Result<JobSpec, CliError> {
+    if text.trim().is_empty() {
+        return Err(CliError::usage(format!(
+            "{shown}: the job file is empty; it needs at least `acceleratorId: ...`"
+        ))
+        .hint("`gc-iac schema` prints the job file's JSON Schema"));
+    }
     let spec: JobSpec = if is_json {
         let mut de = serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let field = field_prefix(e.path());
             let inner = e.into_inner();
-            let msg = strip_location(&inner.to_string());
+            let syntax = if inner.is_syntax() || inner.is_eof() {
+                "invalid JSON: "
+            } else {
+                ""
+            };
+            let msg = clean_message(&inner.to_string(), &field);
             CliError::usage(format!(
-                "{shown}:{}:{}: {field}{msg}",
+                "{shown}:{}:{}: {field}{syntax}{msg}",
                 inner.line(),
                 inner.column()
             ))
@@ -64,7 +88,7 @@ pub fn parse_job_text(text: &str, shown: &str, is_json: bool) -> Result<JobSpec,
                 .location()
                 .map(|l| format!("{}:{}:", l.line(), l.column()))
                 .unwrap_or_default();
-            let msg = strip_location(&inner.to_string());
+            let msg = clean_message(&inner.to_string(), &field);
             CliError::usage(format!("{shown}:{location} {field}{msg}"))
         })?
     };

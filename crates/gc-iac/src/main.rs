@@ -16,6 +16,8 @@ use clap::Parser;
 
 use crate::error::{CliError, Exit};
 
+/// Parses the command line, runs the command on a tokio runtime, maps the
+/// outcome to an exit code.
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
@@ -55,6 +57,8 @@ fn main() -> ExitCode {
     }
 }
 
+/// Sends `tracing` output to stderr at the level `-v` asks for (`RUST_LOG`
+/// overrides it).
 fn init_tracing(verbose: u8) {
     let level = match verbose {
         0 => return,

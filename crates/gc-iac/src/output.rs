@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use comfy_table::{ContentArrangement, Table, presets};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, presets};
 use genesys_iac::Job;
 
 use crate::error::CliError;
@@ -10,6 +10,7 @@ use crate::error::CliError;
 /// Widest table we print: fits an 80-column terminal.
 const TABLE_WIDTH: u16 = 80;
 
+/// A borderless table that wraps its cells to [`TABLE_WIDTH`] columns.
 fn table() -> Table {
     let mut t = Table::new();
     t.load_preset(presets::NOTHING)
@@ -18,11 +19,32 @@ fn table() -> Table {
     t
 }
 
+/// Renders a table flush left, two spaces between columns, no trailing
+/// blanks. The columns in `fixed` (always the first: a job id or a label)
+/// are never wrapped, so ids and times stay whole; the others share what is
+/// left of the 80 columns.
+fn render(mut t: Table, fixed: &[usize]) -> String {
+    let count = t.column_count();
+    for (i, column) in t.column_iter_mut().enumerate() {
+        column.set_padding((0, if i + 1 == count { 0 } else { 2 }));
+        if i == 0 || fixed.contains(&i) {
+            column.set_constraint(ColumnConstraint::ContentWidth);
+        }
+    }
+    let mut out = String::new();
+    for line in t.lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// "plan" for dry runs, "apply" otherwise.
 pub fn mode(job: &Job) -> &'static str {
     if job.dry_run() { "plan" } else { "apply" }
 }
 
+/// The submission time as `YYYY-MM-DD HH:MM:SS` (UTC), or `-`.
 fn submitted(job: &Job) -> String {
     job.submitted_at()
         .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
@@ -61,9 +83,10 @@ pub fn job_table(job: &Job) -> String {
     if let Some(err) = job.error_info() {
         t.add_row(vec!["Error".to_string(), error_text(err)]);
     }
-    format!("{t}\n")
+    render(t, &[])
 }
 
+/// A job's error as `message (code)`.
 fn error_text(err: &genesys_iac::ErrorInfo) -> String {
     match (err.code.as_deref(), err.message.as_deref()) {
         (Some(c), Some(m)) => format!("{m} ({c})"),
@@ -96,31 +119,42 @@ pub fn job_outputs(job: &Job) -> String {
     out
 }
 
-/// A history table: one row per job.
+/// A history table: one row per job, fitting 80 columns. The time is
+/// `MM-DD HH:MM` in UTC (`--output json` has the full timestamps). Only the
+/// accelerator column wraps, when a long status leaves it too little room.
+/// With `include_errors`, a second table lists the error of each failed job.
 pub fn history_table(jobs: &[Job], include_errors: bool) -> String {
     if jobs.is_empty() {
         return "no jobs found\n".into();
     }
     let mut t = table();
-    let mut header = vec!["JOB", "STATUS", "ACCELERATOR", "MODE", "SUBMITTED (UTC)"];
-    if include_errors {
-        header.push("ERROR");
-    }
-    t.set_header(header);
+    t.set_header(vec!["JOB", "STATUS", "MODE", "ACCELERATOR", "SUBMITTED"]);
     for job in jobs {
-        let mut row = vec![
+        t.add_row(vec![
             job.id().to_string(),
             job.status().as_str().to_string(),
-            job.accelerator_id().unwrap_or("-").to_string(),
             mode(job).to_string(),
+            job.accelerator_id().unwrap_or("-").to_string(),
             job.submitted_at()
-                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                .map(|t| t.format("%m-%d %H:%M").to_string())
                 .unwrap_or_else(|| "-".into()),
-        ];
-        if include_errors {
-            row.push(job.error_info().map(error_text).unwrap_or_default());
-        }
-        t.add_row(row);
+        ]);
     }
-    format!("{t}\n")
+    let mut out = render(t, &[3, 4]);
+    if include_errors {
+        let failed: Vec<(&str, String)> = jobs
+            .iter()
+            .filter_map(|j| j.error_info().map(|e| (j.id(), error_text(e))))
+            .collect();
+        if !failed.is_empty() {
+            let mut errors = table();
+            errors.set_header(vec!["JOB", "ERROR"]);
+            for (id, text) in failed {
+                errors.add_row(vec![id.to_string(), text]);
+            }
+            out.push('\n');
+            out.push_str(&render(errors, &[]));
+        }
+    }
+    out
 }

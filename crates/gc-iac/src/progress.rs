@@ -15,6 +15,7 @@ pub struct Progress {
     last: Option<JobStatus>,
 }
 
+/// Where progress goes.
 #[derive(Debug)]
 enum Mode {
     Spinner(ProgressBar),

@@ -148,36 +148,44 @@ pub async fn run_foreground(args: SimArgs) -> Result<(), SimError> {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
         writeln!(out, "listening on http://{}", sim.addr())?;
-        for client in sim.clients() {
-            let secret =
-                if client.id() == DEFAULT_CLIENT_ID && client.secret() == DEFAULT_CLIENT_SECRET {
-                    format!("secret {DEFAULT_CLIENT_SECRET}")
-                } else {
-                    "secret as given".to_string()
-                };
-            let permissions = if client.granted().is_empty() {
-                "(none)".to_string()
-            } else {
-                client.granted().join(", ")
-            };
-            writeln!(
-                out,
-                "client {} ({secret}) permissions: {permissions}; submittedBy {}",
-                client.id(),
-                client.user_id()
-            )?;
-        }
-        writeln!(out, "accelerators: {}", sim.accelerator_ids().join(", "))?;
-        writeln!(
-            out,
-            "token endpoint: {}; press Ctrl-C to stop",
-            sim.token_url()
-        )?;
         out.flush()?;
+        // The rest is informative: a reader that only wanted the address may
+        // have closed the pipe, and the simulator must keep serving then.
+        let _ = print_banner(&mut out, &sim);
     }
     wait_for_stop_signal().await?;
     sim.shutdown().await;
     Ok(())
+}
+
+/// The lines after the address: accepted clients, catalogue, token endpoint.
+fn print_banner(out: &mut impl std::io::Write, sim: &crate::SimHandle) -> std::io::Result<()> {
+    for client in sim.clients() {
+        let secret = if client.id() == DEFAULT_CLIENT_ID && client.secret() == DEFAULT_CLIENT_SECRET
+        {
+            format!("secret {DEFAULT_CLIENT_SECRET}")
+        } else {
+            "secret as given".to_string()
+        };
+        let permissions = if client.granted().is_empty() {
+            "(none)".to_string()
+        } else {
+            client.granted().join(", ")
+        };
+        writeln!(
+            out,
+            "client {} ({secret}) permissions: {permissions}; submittedBy {}",
+            client.id(),
+            client.user_id()
+        )?;
+    }
+    writeln!(out, "accelerators: {}", sim.accelerator_ids().join(", "))?;
+    writeln!(
+        out,
+        "token endpoint: {}; press Ctrl-C to stop",
+        sim.token_url()
+    )?;
+    out.flush()
 }
 
 /// Waits for Ctrl-C (SIGINT), or SIGTERM on Unix.

@@ -538,24 +538,38 @@ impl JobRequest {
         self
     }
 
-    /// Sends the request.
+    /// Sends the request. The id travels percent-encoded as one path
+    /// segment; an id that cannot (empty, `.`, `..`, or containing `\`) is
+    /// [`Error::InvalidInput`] and nothing is sent.
     pub async fn send(self) -> Result<Job, Error> {
         if self.id.trim().is_empty() {
             return Err(Error::InvalidInput("the job id is empty".into()));
         }
+        // The id must reach the service as one path segment. The generated
+        // code percent-encodes `/`, `%`, `?`, `#`, ... but not `\` (which URL
+        // parsing turns into `/`), and `.`/`..` would be resolved as dot
+        // segments (`jobs/..` is another endpoint).
+        if matches!(self.id.as_str(), "." | "..") || self.id.contains('\\') {
+            return Err(Error::InvalidInput(format!(
+                "the job id {:?} is not a valid job id (it cannot be sent as one URL path segment)",
+                self.id
+            )));
+        }
         let span =
             tracing::debug_span!("genesys_iac.job", job_id = %self.id, details = self.details);
         async {
-            let (result, state) = scoped(
-                self.client
-                    .inner
-                    .api
-                    .get_infrastructureascode_job()
-                    .job_id(self.id.as_str())
-                    .details(self.details)
-                    .send(),
-            )
-            .await;
+            let mut request = self
+                .client
+                .inner
+                .api
+                .get_infrastructureascode_job()
+                .job_id(self.id.as_str());
+            // `details=false` is the service's default: leave it out rather
+            // than encode and parse a query string on every poll.
+            if self.details {
+                request = request.details(true);
+            }
+            let (result, state) = scoped(request.send()).await;
             match result {
                 Ok(rv) => Ok(Job::from_raw(rv.into_inner())),
                 Err(e) => Err(map_error(e, state, Operation::GetJob).await),
@@ -764,7 +778,8 @@ impl HistoryRequest {
     }
 
     /// Sends the request. Whatever shape the service answers (one job, a
-    /// bare array, an entity listing), the result is a list.
+    /// bare array, an entity listing), the result is a list; an empty body,
+    /// `null`, `{}` or `204 No Content` is an empty list.
     pub async fn send(self) -> Result<Vec<Job>, Error> {
         let mut req = self.client.inner.api.get_infrastructureascode_jobs();
         if let Some(n) = self.limit {
@@ -820,6 +835,12 @@ impl HistoryRequest {
                 {
                     Ok(Vec::new())
                 }
+                // `204 No Content`: no jobs, like an empty `200` body.
+                Err(genesys_iac_client::Error::UnexpectedResponse(resp))
+                    if state.failure.is_none() && resp.status() == http::StatusCode::NO_CONTENT =>
+                {
+                    Ok(Vec::new())
+                }
                 Err(e) => Err(map_error(e, state, Operation::History).await),
             }
         }
@@ -855,6 +876,12 @@ pub(crate) async fn map_error(
             let cid = correlation_id(rv.headers()).or(state.correlation_id);
             from_body(status, cid, rv.into_inner(), op)
         }
+        // A `401`/`403` is an auth failure whatever its body (a gateway or
+        // proxy may answer with HTML): callers match on `Error::Auth`.
+        E::InvalidResponsePayload(_, _) if matches!(state.status, Some(401 | 403)) => {
+            let status = state.status.unwrap_or(401);
+            auth_without_body(status, state.correlation_id, op)
+        }
         E::InvalidResponsePayload(bytes, e) => {
             let reason = match state.status {
                 Some(s) if !(200..300).contains(&s) => format!(
@@ -882,6 +909,7 @@ pub(crate) async fn map_error(
                 {
                     from_body(status, cid, body, op)
                 }
+                _ if matches!(status, 401 | 403) => auth_without_body(status, cid, op),
                 _ => Error::Decode {
                     status: Some(status),
                     correlation_id: cid,
@@ -907,6 +935,15 @@ fn reason_phrase(status: u16) -> &'static str {
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("")
+}
+
+/// An auth failure whose response carried no JSON error body.
+fn auth_without_body(status: u16, correlation_id: Option<String>, op: Operation) -> Error {
+    let mut err = from_body(status, correlation_id, ErrorBody::default(), op);
+    if let Error::Auth(a) = &mut err {
+        a.body = None;
+    }
+    err
 }
 
 fn from_body(status: u16, correlation_id: Option<String>, body: ErrorBody, op: Operation) -> Error {

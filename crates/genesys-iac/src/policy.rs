@@ -147,13 +147,64 @@ pub(crate) struct Policy {
 }
 
 enum Attempt {
-    Response {
+    /// A response whose declared length is within the limit and whose body
+    /// the policy need not read: handed to the generated code untouched
+    /// (hyper reads no more than the declared length).
+    Direct(reqwest::Response),
+    /// A response read into memory under the limit (no declared length, or a
+    /// `401` whose body says whether the token expired).
+    Buffered {
         status: reqwest::StatusCode,
         version: reqwest::Version,
         headers: reqwest::header::HeaderMap,
         body: Bytes,
     },
     TooLarge,
+}
+
+impl Attempt {
+    fn status(&self) -> reqwest::StatusCode {
+        match self {
+            Attempt::Direct(r) => r.status(),
+            Attempt::Buffered { status, .. } => *status,
+            Attempt::TooLarge => reqwest::StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+
+    fn headers(&self) -> Option<&reqwest::header::HeaderMap> {
+        match self {
+            Attempt::Direct(r) => Some(r.headers()),
+            Attempt::Buffered { headers, .. } => Some(headers),
+            Attempt::TooLarge => None,
+        }
+    }
+
+    fn body(&self) -> &[u8] {
+        match self {
+            Attempt::Buffered { body, .. } => body,
+            _ => &[],
+        }
+    }
+
+    /// The response to give the generated code.
+    fn into_response(self) -> reqwest::Response {
+        match self {
+            Attempt::Direct(r) => r,
+            Attempt::Buffered {
+                status,
+                version,
+                headers,
+                body,
+            } => {
+                let mut rebuilt = http::Response::new(body);
+                *rebuilt.status_mut() = status;
+                *rebuilt.version_mut() = version;
+                *rebuilt.headers_mut() = headers;
+                reqwest::Response::from(rebuilt)
+            }
+            Attempt::TooLarge => placeholder(),
+        }
+    }
 }
 
 /// A response the generated code turns into `UnexpectedResponse`; the
@@ -252,10 +303,14 @@ impl Policy {
             let result = async {
                 let resp = client.execute(req).await?;
                 let status = resp.status();
+                let declared_fits = resp.content_length().is_some_and(|n| n <= limit as u64);
+                if declared_fits && status != reqwest::StatusCode::UNAUTHORIZED {
+                    return Ok(Attempt::Direct(resp));
+                }
                 let version = resp.version();
                 let headers = resp.headers().clone();
                 Ok::<_, reqwest::Error>(match read_limited(resp, limit).await? {
-                    Limited::Body(body) => Attempt::Response {
+                    Limited::Body(body) => Attempt::Buffered {
                         status,
                         version,
                         headers,
@@ -281,14 +336,9 @@ impl Policy {
                     ctx.with(|s| s.failure = Some(Error::BodyTooLarge { limit }));
                     return Ok(placeholder());
                 }
-                Ok(Attempt::Response {
-                    status,
-                    version,
-                    headers,
-                    body,
-                }) => {
-                    let code = status.as_u16();
-                    let cid = correlation_id(&headers);
+                Ok(attempt_result) => {
+                    let code = attempt_result.status().as_u16();
+                    let cid = attempt_result.headers().and_then(correlation_id);
                     span.record("status", code);
                     if let Some(c) = &cid {
                         span.record("correlation_id", c.as_str());
@@ -303,7 +353,7 @@ impl Policy {
                         && !renewed
                         && template.is_some()
                         && self.auth.renewable()
-                        && is_expired(&body)
+                        && is_expired(attempt_result.body())
                     {
                         renewed = true;
                         span.in_scope(|| {
@@ -325,8 +375,9 @@ impl Policy {
                     };
                     if retryable && template.is_some() {
                         let retry_after = if code == 429 {
-                            headers
-                                .get(reqwest::header::RETRY_AFTER)
+                            attempt_result
+                                .headers()
+                                .and_then(|h| h.get(reqwest::header::RETRY_AFTER))
                                 .and_then(|v| v.to_str().ok())
                                 .and_then(parse_retry_after)
                         } else {
@@ -346,11 +397,7 @@ impl Policy {
                             continue;
                         }
                     }
-                    let mut rebuilt = http::Response::new(body);
-                    *rebuilt.status_mut() = status;
-                    *rebuilt.version_mut() = version;
-                    *rebuilt.headers_mut() = headers;
-                    return Ok(reqwest::Response::from(rebuilt));
+                    return Ok(attempt_result.into_response());
                 }
                 Err(e) => {
                     let not_sent = e.is_connect();

@@ -46,6 +46,7 @@ use crate::Error;
 #[non_exhaustive]
 pub struct JobSpec {
     /// The accelerator to run, e.g. `hello-world`.
+    #[serde(deserialize_with = "de_accelerator_id")]
     pub accelerator_id: String,
     /// Plan only, make no changes.
     #[serde(default)]
@@ -229,6 +230,26 @@ impl<'de> serde::Deserialize<'de> for ParamValue {
         }
         d.deserialize_any(V)
     }
+}
+
+/// The accelerator id: a string only. (A YAML deserializer would otherwise
+/// turn `acceleratorId: null`, `~` or `123` into the strings "null", "~" and
+/// "123", where JSON rejects them.)
+fn de_accelerator_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    struct V;
+    impl Visitor<'_> for V {
+        type Value = String;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("the accelerator id as a string")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
+            Ok(v)
+        }
+    }
+    d.deserialize_any(V)
 }
 
 fn de_parameters<'de, D: serde::Deserializer<'de>>(

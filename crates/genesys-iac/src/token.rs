@@ -269,7 +269,7 @@ impl TokenCache {
                 .body("grant_type=client_credentials")
                 .timeout(timeout);
             let result = async {
-                let resp = request.send().await?;
+                let resp = self.http.execute(request.build()?).await?;
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
                 let body = read_limited(resp, 256 * 1024).await?;
@@ -292,7 +292,9 @@ impl TokenCache {
                         return self.parse_token(status, &headers, &body);
                     }
                     if !retryable_status(status) {
-                        return Err(token_refused(&url, client_id, status, &headers, &body));
+                        return Err(token_refused(
+                            &url, client_id, secret, status, &headers, &body,
+                        ));
                     }
                     retry_after = headers
                         .get(reqwest::header::RETRY_AFTER)
@@ -301,7 +303,9 @@ impl TokenCache {
                     let Some(delay) =
                         crate::policy::next_delay(&self.retry, &mut delays, started, retry_after)
                     else {
-                        return Err(token_refused(&url, client_id, status, &headers, &body));
+                        return Err(token_refused(
+                            &url, client_id, secret, status, &headers, &body,
+                        ));
                     };
                     tracing::warn!(parent: &span, status, delay_ms = delay.as_millis() as u64, "token request failed; retrying");
                     tokio::time::sleep(delay).await;
@@ -338,7 +342,12 @@ impl TokenCache {
             Error::Decode {
                 status: Some(status),
                 correlation_id: correlation_id(headers),
-                excerpt: if text.contains("access_token") {
+                // A token under another name (`accessToken`, `token`, ...)
+                // must not show either: withhold any JSON body and anything
+                // mentioning a token; show the rest (e.g. a proxy's HTML).
+                excerpt: if text.to_ascii_lowercase().contains("token")
+                    || serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
+                {
                     "[withheld: may contain a token]".into()
                 } else {
                     excerpt(body)
@@ -384,9 +393,36 @@ pub(crate) fn correlation_id(headers: &reqwest::header::HeaderMap) -> Option<Str
         .map(str::to_string)
 }
 
+/// `text` with the client secret, and the Basic credential that carries it,
+/// replaced: a token endpoint may echo what it was sent.
+fn redact(text: &str, client_id: &str, secret: &Secret) -> String {
+    let mut out = text.to_string();
+    let basic = reqwest::Client::new()
+        .post("http://127.0.0.1/")
+        .basic_auth(client_id, Some(secret.expose()))
+        .build()
+        .ok()
+        .and_then(|r| {
+            r.headers()
+                .get(reqwest::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim_start_matches("Basic ").to_string())
+        });
+    for needle in [Some(secret.expose().to_string()), basic]
+        .into_iter()
+        .flatten()
+    {
+        if !needle.is_empty() {
+            out = out.replace(&needle, "[redacted]");
+        }
+    }
+    out
+}
+
 fn token_refused(
     url: &str,
     client_id: &str,
+    secret: &Secret,
     status: u16,
     headers: &reqwest::header::HeaderMap,
     body: &[u8],
@@ -417,15 +453,20 @@ fn token_refused(
                 excerpt(body)
             }
         });
-    let what = format!(
-        "HTTP {status}{}{}",
-        code.as_deref().map(|c| format!(" {c}")).unwrap_or_default(),
-        if detail.is_empty() {
-            String::new()
-        } else {
-            format!(": {detail}")
-        }
+    let what = redact(
+        &format!(
+            "HTTP {status}{}{}",
+            code.as_deref().map(|c| format!(" {c}")).unwrap_or_default(),
+            if detail.is_empty() {
+                String::new()
+            } else {
+                format!(": {detail}")
+            }
+        ),
+        client_id,
+        secret,
     );
+    let code = code.map(|c| redact(&c, client_id, secret));
     let message = if matches!(status, 400 | 401 | 403) {
         format!(
             "the token endpoint {url} refused the credentials of OAuth client {client_id:?} ({what}); \

@@ -9,7 +9,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 use genesys_iac::{Client, JobSpec, WaitOptions};
 use genesys_iac_client::OperationInfo;
 use genesys_iac_client::hooks::{BoxFuture, Hooks, RequestPolicy};
@@ -68,7 +67,10 @@ impl ServerProcess {
             .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let mut line = String::new();
-        std::io::BufReader::new(stdout).read_line(&mut line)?;
+        let mut reader = std::io::BufReader::new(stdout);
+        reader.read_line(&mut line)?;
+        // Drain the rest so the server never writes into a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
         let base_url = line
             .trim()
             .strip_prefix("listening on ")
@@ -176,22 +178,27 @@ async fn sequential(c: &Contender, n: usize) -> Result<Sample, BoxError> {
     Ok(sample(n, start.elapsed(), lat))
 }
 
+/// `n` calls, `CONCURRENCY` in flight, each in a task of its own (as many
+/// independent callers would be), spread over the runtime's workers.
 async fn concurrent(c: &Contender, n: usize) -> Result<Sample, BoxError> {
+    let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
     let start = Instant::now();
-    let results: Vec<Result<Duration, BoxError>> = futures_util::stream::iter(0..n)
-        .map(|_| {
-            let c = c.clone();
-            async move {
-                let t = Instant::now();
-                c.call().await?;
-                Ok(t.elapsed())
-            }
-        })
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let permit = permits.clone().acquire_owned().await?;
+        let c = c.clone();
+        tasks.spawn(async move {
+            let t = Instant::now();
+            let r = c.call().await.map(|()| t.elapsed());
+            drop(permit);
+            r
+        });
+    }
+    let mut lat = Vec::with_capacity(n);
+    while let Some(joined) = tasks.join_next().await {
+        lat.push(joined??);
+    }
     let elapsed = start.elapsed();
-    let lat = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     Ok(sample(n, elapsed, lat))
 }
 
@@ -298,6 +305,8 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
     let node_dir = arg(args, "--node-dir");
     let peers_dir = arg(args, "--peers").map(PathBuf::from);
     let self_exe = std::env::current_exe()?;
+    // `--only client` runs case 1 alone (for profiling; writes no files).
+    let only_client = arg(args, "--only").as_deref() == Some("client");
     std::fs::create_dir_all(&out_dir)?;
 
     let n_seq = if quick { 300 } else { 3000 };
@@ -357,6 +366,21 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
         }
     }
 
+    // `--only wrapper|generated`: one contender in a long loop, for a profiler.
+    if let Some(which) = arg(args, "--only").filter(|w| w == "wrapper" || w == "generated") {
+        let c = if which == "wrapper" {
+            &wrapped
+        } else {
+            &generated
+        };
+        let n = arg(args, "--n")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(50_000);
+        let s = sequential(c, n).await?;
+        print_row(&which, &s);
+        return Ok(());
+    }
+
     // 1. Client overhead vs the floor.
     let mut seq: Vec<Vec<Sample>> = (0..3).map(|_| Vec::new()).collect();
     let mut conc: Vec<Vec<Sample>> = (0..3).map(|_| Vec::new()).collect();
@@ -375,6 +399,9 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
     println!("   get-job, {CONCURRENCY} in flight (N={n_conc})");
     for (i, (name, _)) in contenders.iter().enumerate() {
         print_row(name, &conc[i]);
+    }
+    if only_client {
+        return Ok(());
     }
 
     // 2. The official SDKs, same server, same call, same N.
