@@ -513,20 +513,34 @@ fn get_job(shared: &Shared, request: &Request<Incoming>, id: &str, cid: &str) ->
     get_job_inner(shared, request, id, cid).unwrap_or_else(Reply::Send)
 }
 
+/// What every GET goes through first, as the service's gateway and auth
+/// would: injected gateway faults, dropped connections, then the bearer
+/// token and the view permission. `Some(reply)` answers the request now.
+fn get_prelude(
+    shared: &Shared,
+    request: &Request<Incoming>,
+    cid: &str,
+) -> Result<Option<Reply>, Response<Body>> {
+    if let Some(response) = gateway_fault(shared, cid) {
+        return Ok(Some(response.into()));
+    }
+    if shared.fires(shared.config.faults.reset_rate) {
+        shared.stats.fault(Fault::Reset);
+        return Ok(Some(Reply::Drop));
+    }
+    authorize(shared, request.headers(), PERMISSION_VIEW, cid)?;
+    Ok(None)
+}
+
 fn get_job_inner(
     shared: &Shared,
     request: &Request<Incoming>,
     id: &str,
     cid: &str,
 ) -> Result<Reply, Response<Body>> {
-    if let Some(response) = gateway_fault(shared, cid) {
-        return Ok(response.into());
+    if let Some(reply) = get_prelude(shared, request, cid)? {
+        return Ok(reply);
     }
-    if shared.fires(shared.config.faults.reset_rate) {
-        shared.stats.fault(Fault::Reset);
-        return Ok(Reply::Drop);
-    }
-    authorize(shared, request.headers(), PERMISSION_VIEW, cid)?;
     let query = Query::parse(request.uri().query());
     let details = query.bool("details", cid)?;
     let job = {
@@ -570,14 +584,9 @@ fn list_jobs_inner(
     request: &Request<Incoming>,
     cid: &str,
 ) -> Result<Reply, Response<Body>> {
-    if let Some(response) = gateway_fault(shared, cid) {
-        return Ok(response.into());
+    if let Some(reply) = get_prelude(shared, request, cid)? {
+        return Ok(reply);
     }
-    if shared.fires(shared.config.faults.reset_rate) {
-        shared.stats.fault(Fault::Reset);
-        return Ok(Reply::Drop);
-    }
-    authorize(shared, request.headers(), PERMISSION_VIEW, cid)?;
     let query = Query::parse(request.uri().query());
 
     let max_results = match query.get("maxResults") {
