@@ -87,11 +87,12 @@ pub enum Error {
     /// check the history (accelerator id, jobs submitted after
     /// `submitted_after`) before submitting again.
     #[error(
-        "the outcome of submitting a {} job for accelerator {accelerator_id:?} is unknown: {reason}{}. \
+        "the outcome of submitting {} job for accelerator {accelerator_id:?} is unknown: {reason}{}. \
          The job may or may not have been created; check the job history for this accelerator \
-         (jobs submitted after {submitted_after}) before submitting again",
-        if *dry_run { "dry-run" } else { "apply" },
-        correlation_suffix(correlation_id.as_deref())
+         (jobs submitted after {}) before submitting again",
+        if *dry_run { "a dry-run" } else { "an apply" },
+        correlation_suffix(correlation_id.as_deref().filter(|c| !reason.contains(c))),
+        submitted_after.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     )]
     UnknownOutcome {
         /// The accelerator of the submitted job.

@@ -42,7 +42,13 @@ use crate::Error;
     Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(rename = "JobSpec")]
+#[schemars(
+    rename = "JobSpec",
+    description = "A job to submit: the accelerator to run, whether it is a dry run (plan only), \
+                   and its parameters by name, in order. Parameter values are strings (numbers and \
+                   booleans are accepted and sent as strings); unknown fields and duplicate \
+                   parameter names are rejected."
+)]
 #[non_exhaustive]
 pub struct JobSpec {
     /// The accelerator to run, e.g. `hello-world`.
