@@ -80,14 +80,19 @@ pub fn generate_source(spec_text: &str, display_path: &str) -> Result<String, Sp
 }
 
 /// YAML -> `$ref` check -> OpenAPI -> operation checks.
+///
+/// The document is read with `serde_norway` straight into ordered values, so
+/// the generated code follows the spec's order whatever features of
+/// `serde_json` other crates of the workspace switch on (with
+/// `preserve_order`, a detour through `serde_json::Value` would reorder it).
 pub fn parse_and_validate(spec_text: &str) -> Result<OpenAPI, String> {
-    let value: serde_json::Value =
+    let value: serde_norway::Value =
         serde_norway::from_str(spec_text).map_err(|e| format!("invalid YAML: {e}"))?;
-    if !value.is_object() {
+    if !value.is_mapping() {
         return Err("the document is not a YAML mapping".into());
     }
     check_refs(&value, &value, &mut String::from("#"))?;
-    let spec: OpenAPI = serde_json::from_value(value)
+    let spec: OpenAPI = serde_norway::from_value(value)
         .map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
     if !spec.openapi.trim().starts_with("3.0.") {
         return Err(format!(
@@ -99,14 +104,32 @@ pub fn parse_and_validate(spec_text: &str) -> Result<OpenAPI, String> {
     Ok(spec)
 }
 
+/// Resolves a JSON pointer (`/components/schemas/X`) in a YAML value.
+fn resolve<'a>(root: &'a serde_norway::Value, pointer: &str) -> Option<&'a serde_norway::Value> {
+    if pointer.is_empty() {
+        return Some(root);
+    }
+    let rest = pointer.strip_prefix('/')?;
+    rest.split('/').try_fold(root, |node, token| {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        match node {
+            serde_norway::Value::Mapping(m) => m.get(token.as_str()),
+            serde_norway::Value::Sequence(items) => {
+                token.parse::<usize>().ok().and_then(|i| items.get(i))
+            }
+            _ => None,
+        }
+    })
+}
+
 /// Every `$ref` must be a local JSON pointer that resolves.
 fn check_refs(
-    root: &serde_json::Value,
-    node: &serde_json::Value,
+    root: &serde_norway::Value,
+    node: &serde_norway::Value,
     at: &mut String,
 ) -> Result<(), String> {
     match node {
-        serde_json::Value::Object(map) => {
+        serde_norway::Value::Mapping(map) => {
             if let Some(r) = map.get("$ref") {
                 let Some(r) = r.as_str() else {
                     return Err(format!("$ref at {at} is not a string"));
@@ -116,7 +139,7 @@ fn check_refs(
                         "$ref {r:?} at {at} points outside this file; only local references (#/...) are supported"
                     ));
                 };
-                if root.pointer(pointer).is_none() {
+                if resolve(root, pointer).is_none() {
                     return Err(format!(
                         "dangling $ref {r:?} at {at}: nothing is defined there"
                     ));
@@ -124,14 +147,21 @@ fn check_refs(
             }
             for (k, v) in map {
                 let len = at.len();
+                let key = match k {
+                    serde_norway::Value::String(s) => s.clone(),
+                    other => serde_norway::to_string(other)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string(),
+                };
                 at.push('/');
-                at.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                at.push_str(&key.replace('~', "~0").replace('/', "~1"));
                 check_refs(root, v, at)?;
                 at.truncate(len);
             }
             Ok(())
         }
-        serde_json::Value::Array(items) => {
+        serde_norway::Value::Sequence(items) => {
             for (i, v) in items.iter().enumerate() {
                 let len = at.len();
                 at.push_str(&format!("/{i}"));
@@ -140,6 +170,7 @@ fn check_refs(
             }
             Ok(())
         }
+        serde_norway::Value::Tagged(tagged) => check_refs(root, &tagged.value, at),
         _ => Ok(()),
     }
 }

@@ -1865,6 +1865,28 @@ impl ClientInfo<crate::hooks::Hooks> for Client {
 
 impl ClientHooks<crate::hooks::Hooks> for &Client {}
 impl Client {
+    /**Get job status and results
+
+Get the execution status of a submitted job, optionally including results and error details.
+
+Sends a `GET` request to `/api/v2/infrastructureascode/jobs/{jobId}`
+
+Arguments:
+- `job_id`: Job ID
+- `details`: Include details of execution, including job results or error information
+```ignore
+let response = client.get_infrastructureascode_job()
+    .job_id(job_id)
+    .details(details)
+    .send()
+    .await;
+```*/
+    pub fn get_infrastructureascode_job(
+        &self,
+    ) -> builder::GetInfrastructureascodeJob<'_> {
+        builder::GetInfrastructureascodeJob::new(self)
+    }
+
     /**Get job history
 
 Get a history of submitted jobs, optionally including error messages. The published contract declares a single InfrastructureascodeJob as the response; this fragment declares InfrastructureascodeJobHistory (see the note at the top of the file).
@@ -1916,28 +1938,6 @@ let response = client.post_infrastructureascode_jobs()
     ) -> builder::PostInfrastructureascodeJobs<'_> {
         builder::PostInfrastructureascodeJobs::new(self)
     }
-
-    /**Get job status and results
-
-Get the execution status of a submitted job, optionally including results and error details.
-
-Sends a `GET` request to `/api/v2/infrastructureascode/jobs/{jobId}`
-
-Arguments:
-- `job_id`: Job ID
-- `details`: Include details of execution, including job results or error information
-```ignore
-let response = client.get_infrastructureascode_job()
-    .job_id(job_id)
-    .details(details)
-    .send()
-    .await;
-```*/
-    pub fn get_infrastructureascode_job(
-        &self,
-    ) -> builder::GetInfrastructureascodeJob<'_> {
-        builder::GetInfrastructureascodeJob::new(self)
-    }
 }
 
 /// Types for composing operation parameters.
@@ -1949,6 +1949,173 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
+    /**Builder for [`Client::get_infrastructureascode_job`]
+
+[`Client::get_infrastructureascode_job`]: super::Client::get_infrastructureascode_job*/
+    #[derive(Debug, Clone)]
+    pub struct GetInfrastructureascodeJob<'a> {
+        client: &'a super::Client,
+        job_id: Result<::std::string::String, String>,
+        details: Result<Option<bool>, String>,
+    }
+
+    impl<'a> GetInfrastructureascodeJob<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                job_id: Err("job_id was not initialized".to_string()),
+                details: Ok(None),
+            }
+        }
+
+        pub fn job_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.job_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for job_id failed"
+                        .to_string()
+                });
+            self
+        }
+
+        pub fn details<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.details = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for details failed".to_string());
+            self
+        }
+
+        ///Sends a `GET` request to `/api/v2/infrastructureascode/jobs/{jobId}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::InfrastructureascodeJob>,
+            Error<types::ErrorBody>,
+        > {
+            let Self { client, job_id, details } = self;
+            let job_id = job_id.map_err(Error::InvalidRequest)?;
+            let details = details.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/v2/infrastructureascode/jobs/{}", client.baseurl, encode_path(&
+                job_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("details", &details))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_infrastructureascode_job",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                415u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                504u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+
     /**Builder for [`Client::get_infrastructureascode_jobs`]
 
 [`Client::get_infrastructureascode_jobs`]: super::Client::get_infrastructureascode_jobs*/
@@ -2290,173 +2457,6 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "post_infrastructureascode_jobs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                408u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                413u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                415u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                503u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                504u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-
-    /**Builder for [`Client::get_infrastructureascode_job`]
-
-[`Client::get_infrastructureascode_job`]: super::Client::get_infrastructureascode_job*/
-    #[derive(Debug, Clone)]
-    pub struct GetInfrastructureascodeJob<'a> {
-        client: &'a super::Client,
-        job_id: Result<::std::string::String, String>,
-        details: Result<Option<bool>, String>,
-    }
-
-    impl<'a> GetInfrastructureascodeJob<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                job_id: Err("job_id was not initialized".to_string()),
-                details: Ok(None),
-            }
-        }
-
-        pub fn job_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.job_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for job_id failed"
-                        .to_string()
-                });
-            self
-        }
-
-        pub fn details<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<bool>,
-        {
-            self.details = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `bool` for details failed".to_string());
-            self
-        }
-
-        ///Sends a `GET` request to `/api/v2/infrastructureascode/jobs/{jobId}`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<types::InfrastructureascodeJob>,
-            Error<types::ErrorBody>,
-        > {
-            let Self { client, job_id, details } = self;
-            let job_id = job_id.map_err(Error::InvalidRequest)?;
-            let details = details.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/v2/infrastructureascode/jobs/{}", client.baseurl, encode_path(&
-                job_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("details", &details))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_infrastructureascode_job",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
