@@ -48,6 +48,7 @@ pub struct ClientBuilder {
     credentials: Option<Credentials>,
     retry: RetryPolicy,
     rate_budget: Option<(u32, Duration)>,
+    max_in_flight: usize,
     connect_timeout: Duration,
     request_timeout: Duration,
     max_body_bytes: usize,
@@ -63,6 +64,7 @@ impl fmt::Debug for ClientBuilder {
             .field("credentials", &self.credentials)
             .field("retry", &self.retry)
             .field("rate_budget", &self.rate_budget)
+            .field("max_in_flight", &self.max_in_flight)
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("max_body_bytes", &self.max_body_bytes)
@@ -86,6 +88,7 @@ impl ClientBuilder {
             credentials: None,
             retry: RetryPolicy::default(),
             rate_budget: None,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             max_body_bytes: 16 * 1024 * 1024,
@@ -213,6 +216,15 @@ impl ClientBuilder {
         self
     }
 
+    /// The most requests this client (and its clones) has on the wire at
+    /// once (default 64); more wait their turn. Each request in flight holds
+    /// a connection, so this also bounds connections and their buffers when
+    /// thousands of tasks share one client. `0` is taken as 1.
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = n.max(1);
+        self
+    }
+
     /// The TCP/TLS connect timeout (default 10 s).
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.connect_timeout = d;
@@ -292,6 +304,7 @@ impl ClientBuilder {
                 .map(|(n, per)| Arc::new(RateBudget::new(n, per))),
             request_timeout: self.request_timeout,
             max_body_bytes: self.max_body_bytes,
+            in_flight: Arc::new(tokio::sync::Semaphore::new(self.max_in_flight)),
         });
         let api = genesys_iac_client::Client::new_with_client(
             &base_url,
@@ -309,6 +322,9 @@ impl ClientBuilder {
         })
     }
 }
+
+/// Requests on the wire at once per client, by default.
+const DEFAULT_MAX_IN_FLIGHT: usize = 64;
 
 /// The client: cheap to clone (an `Arc`), shareable across tasks; clones
 /// share the token cache and the rate budget.

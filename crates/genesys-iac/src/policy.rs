@@ -144,6 +144,8 @@ pub(crate) struct Policy {
     pub(crate) budget: Option<Arc<RateBudget>>,
     pub(crate) request_timeout: Duration,
     pub(crate) max_body_bytes: usize,
+    /// Bounds requests on the wire (and so connections) across clones.
+    pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 enum Attempt {
@@ -301,6 +303,10 @@ impl Policy {
             let limit = self.max_body_bytes;
             ctx.with(|s| s.request_sent = true);
             let result = async {
+                // Held while this attempt is on the wire and its body is read
+                // (a response handed on with its declared length is read right
+                // after): one permit, one connection. Not held while backing off.
+                let _permit = self.in_flight.acquire().await.ok();
                 let resp = client.execute(req).await?;
                 let status = resp.status();
                 let declared_fits = resp.content_length().is_some_and(|n| n <= limit as u64);
