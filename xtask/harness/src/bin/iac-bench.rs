@@ -750,7 +750,7 @@ Simulator / bare: {svb}.\n\n\
 | ours >= 3 x JavaScript SDK, sequential | {vjs} | {m_js} |\n\
 | simulator >= 0.5 x bare server | {svb} | {m_svb} |\n\
 | 10,000 waiters in <= 128 MiB peak RSS | {rss} MiB ({count} waiters) | {m_rss} |\n\n\
-Sequential figures on loopback are dominated by wake-up latency of the two processes (client and server) and move by tens of percent between runs on this shared machine; the concurrent figures are steadier. Plain reqwest itself reaches only about 4 to 5 times the Python SDK here, so the 10x target is out of reach of any client against this server on this machine.\n\n\
+Sequential figures on loopback are dominated by wake-up latency of the two processes (client and server) and move by tens of percent between runs on this shared machine; the concurrent figures are steadier. In this run plain reqwest itself (case 1, sequential) reached {floor_py} times the Python SDK's rate: the floor of any Rust client against this server on this machine, and the bound on what the 10x target can show here.\n\n\
 ## Reproduce\n\n```sh\ncargo xtask bench          # full run (a few minutes)\ncargo xtask bench --quick  # small N, under two minutes; CI runs this\n```\n\n\
 Raw figures: `target/bench/results.json`. The SDKs are installed by the bench into `target/bench/` from PyPI and npm.\n",
         q = if quick { " --quick" } else { "" },
@@ -801,6 +801,10 @@ Raw figures: `target/bench/results.json`. The SDKs are installed by the bench in
         rss = fmt_num(&w["peak_rss_mib"]),
         reqs = w["requests"],
         el = fmt_num(&w["elapsed_s"]),
+        floor_py = match (c["raw_reqwest_rps"].as_f64(), p["python_sdk_rps"].as_f64()) {
+            (Some(raw), Some(py)) if py > 0.0 => format!("{:.1}", raw / py),
+            _ => "n/a".to_string(),
+        },
         m_ws = met(&c["wrapper_vs_raw_sequential"], 0.90),
         m_wc = met(&c["wrapper_vs_raw_concurrent"], 0.90),
         m_py = met(&p["ours_vs_python"], 10.0),
