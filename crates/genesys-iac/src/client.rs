@@ -524,7 +524,9 @@ impl Client {
 
     /// [`submit`](Self::submit), then [`wait`](Self::wait) for the job.
     pub async fn submit_and_wait(&self, spec: &JobSpec, opts: WaitOptions) -> Result<Job, Error> {
-        let job = self.submit(spec).await?;
+        // Boxed so the waiting that follows does not carry the submit's
+        // state (see `wait`).
+        let job = Box::pin(self.submit(spec)).await?;
         if job.id().is_empty() {
             return Err(Error::Decode {
                 status: Some(200),

@@ -167,7 +167,10 @@ impl Watch {
                 }
             }
             let first = std::mem::replace(&mut self.first, false);
-            let polled = self.client.job(self.job_id.clone()).send().await;
+            // Boxed: the request's state lives on the heap only while it
+            // runs, so a waiter that sleeps between polls stays small (ten
+            // thousand waiters are ten thousand of these states).
+            let polled = Box::pin(self.client.job(self.job_id.clone()).send()).await;
             let job = match polled {
                 Ok(job) => job,
                 Err(e) if e.is_retryable() => {
@@ -193,12 +196,7 @@ impl Watch {
             if job.status().is_terminal() {
                 self.done = true;
                 let job = if self.opts.details {
-                    match self
-                        .client
-                        .job(self.job_id.clone())
-                        .details(true)
-                        .send()
-                        .await
+                    match Box::pin(self.client.job(self.job_id.clone()).details(true).send()).await
                     {
                         Ok(detailed) => detailed,
                         Err(e) => {
