@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use common::Hit;
 use genesys_iac::{Client, Error, Job, JobSpec, JobStatus, RetryPolicy};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
@@ -94,7 +94,7 @@ async fn handle(
     hits: Arc<Mutex<Vec<Hit>>>,
     written: Arc<AtomicU64>,
 ) {
-    let Some(hit) = read_request(&mut sock).await else {
+    let Some(hit) = common::read_request(&mut sock).await else {
         return;
     };
     hits.lock().unwrap().push(hit);
@@ -138,48 +138,6 @@ async fn handle(
             }
         }
     }
-}
-
-async fn read_request(sock: &mut TcpStream) -> Option<Hit> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        match sock.read(&mut chunk).await {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    let mut lines = head.split("\r\n");
-    let mut first = lines.next().unwrap_or_default().split(' ');
-    let method = first.next().unwrap_or_default().to_string();
-    let target = first.next().unwrap_or_default().to_string();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let len: usize = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = buf[head_end..].to_vec();
-    while body.len() < len {
-        match sock.read(&mut chunk).await {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => body.extend_from_slice(&chunk[..n]),
-        }
-    }
-    Some(Hit {
-        method,
-        target,
-        headers,
-        body,
-        at: Instant::now(),
-    })
 }
 
 // --------------------------------------------------------------- responses
