@@ -12,7 +12,7 @@ use genesys_iac_client::types::{self, ErrorBody};
 use tracing::Instrument;
 
 use crate::error::{ApiError, AuthError, Error, TransportError, excerpt};
-use crate::policy::{CallState, Policy, scoped};
+use crate::policy::{CallState, Policy, first_attempt_timeout, scoped};
 use crate::rate::RateBudget;
 use crate::region::{Region, check_base_url, derive_login_url, url_to_base};
 use crate::retry::RetryPolicy;
@@ -282,9 +282,10 @@ impl ClientBuilder {
             Some(app) => format!("{USER_AGENT} {app}"),
             None => USER_AGENT.to_string(),
         };
+        let client_timeout = first_attempt_timeout(&self.retry, self.request_timeout);
         let http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
-            .timeout(self.request_timeout)
+            .timeout(client_timeout)
             .user_agent(user_agent)
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -303,6 +304,7 @@ impl ClientBuilder {
                 .rate_budget
                 .map(|(n, per)| Arc::new(RateBudget::new(n, per))),
             request_timeout: self.request_timeout,
+            client_timeout,
             max_body_bytes: self.max_body_bytes,
             in_flight: Arc::new(tokio::sync::Semaphore::new(self.max_in_flight)),
         });
@@ -879,7 +881,19 @@ fn is_empty_answer(bytes: &[u8]) -> bool {
 
 /// Turns a generated-client error, plus what the policy recorded, into an
 /// [`Error`].
-pub(crate) async fn map_error(
+///
+/// Boxed: the error path's future (which may read a body) is several times
+/// the size of the success path's, and every call's future would otherwise
+/// carry it.
+pub(crate) fn map_error(
+    err: genesys_iac_client::Error<ErrorBody>,
+    state: CallState,
+    op: Operation,
+) -> std::pin::Pin<Box<impl Future<Output = Error>>> {
+    Box::pin(map_error_unboxed(err, state, op))
+}
+
+async fn map_error_unboxed(
     err: genesys_iac_client::Error<ErrorBody>,
     mut state: CallState,
     op: Operation,
@@ -891,14 +905,14 @@ pub(crate) async fn map_error(
     match err {
         E::ErrorResponse(rv) => {
             let status = rv.status().as_u16();
-            let cid = correlation_id(rv.headers()).or(state.correlation_id);
+            let cid = correlation_id(rv.headers()).or(state.correlation_id());
             from_body(status, cid, rv.into_inner(), op)
         }
         // A `401`/`403` is an auth failure whatever its body (a gateway or
         // proxy may answer with HTML): callers match on `Error::Auth`.
         E::InvalidResponsePayload(_, _) if matches!(state.status, Some(401 | 403)) => {
             let status = state.status.unwrap_or(401);
-            auth_without_body(status, state.correlation_id, op)
+            auth_without_body(status, state.correlation_id(), op)
         }
         E::InvalidResponsePayload(bytes, e) => {
             let reason = match state.status {
@@ -910,14 +924,14 @@ pub(crate) async fn map_error(
             };
             Error::Decode {
                 status: state.status,
-                correlation_id: state.correlation_id,
+                correlation_id: state.correlation_id(),
                 excerpt: excerpt(&bytes),
                 reason,
             }
         }
         E::UnexpectedResponse(resp) => {
             let status = resp.status().as_u16();
-            let cid = correlation_id(resp.headers()).or(state.correlation_id);
+            let cid = correlation_id(resp.headers()).or(state.correlation_id());
             // The policy already read the body into memory.
             let bytes = resp.bytes().await.unwrap_or_default();
             match serde_json::from_slice::<ErrorBody>(&bytes) {

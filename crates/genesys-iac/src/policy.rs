@@ -13,24 +13,25 @@
 //! response (status 599); the wrapper then ignores the generated code's
 //! result and returns the recorded failure.
 
+use std::cell::RefCell;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use genesys_iac_client::OperationInfo;
 use genesys_iac_client::hooks::{BoxFuture, RequestPolicy};
-use reqwest::header::AUTHORIZATION;
+use reqwest::header::{AUTHORIZATION, HeaderValue};
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::error::Error;
 use crate::rate::RateBudget;
 use crate::retry::{RetryPolicy, parse_retry_after};
-use crate::token::{TokenCache, correlation_id};
+use crate::token::{CORRELATION_ID, TokenCache};
 
 tokio::task_local! {
-    static CALL: Arc<CallCtx>;
+    static CALL: RefCell<CallState>;
 }
 
 /// What the policy learned about one wrapper call.
@@ -40,8 +41,9 @@ pub(crate) struct CallState {
     pub(crate) failure: Option<Error>,
     /// The status of the last response.
     pub(crate) status: Option<u16>,
-    /// The correlation id of the last response.
-    pub(crate) correlation_id: Option<String>,
+    /// The correlation id header of the last response, kept as received
+    /// (turned into a string only when an error needs it).
+    pub(crate) correlation: Option<HeaderValue>,
     /// Attempts made.
     pub(crate) attempts: u32,
     /// A request was handed to the network and not provably refused before
@@ -50,27 +52,42 @@ pub(crate) struct CallState {
     pub(crate) request_sent: bool,
 }
 
-#[derive(Debug, Default)]
-pub(crate) struct CallCtx {
-    state: Mutex<CallState>,
+impl CallState {
+    /// The correlation id of the last response, if it had a readable one.
+    pub(crate) fn correlation_id(&self) -> Option<String> {
+        self.correlation
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
 }
 
-impl CallCtx {
-    fn with<R>(&self, f: impl FnOnce(&mut CallState) -> R) -> R {
-        match self.state.lock() {
-            Ok(mut g) => f(&mut g),
-            Err(p) => f(&mut p.into_inner()),
+/// Records into the current call's state; a no-op outside [`scoped`] (calls
+/// made through `Client::generated()`).
+fn record(f: impl FnOnce(&mut CallState)) {
+    let _ = CALL.try_with(|cell| {
+        if let Ok(mut state) = cell.try_borrow_mut() {
+            f(&mut state);
         }
-    }
+    });
 }
 
 /// Runs `fut` (a generated `.send()`) with a fresh call context and returns
 /// its output with what the policy recorded.
-pub(crate) async fn scoped<F: Future>(fut: F) -> (F::Output, CallState) {
-    let ctx = Arc::new(CallCtx::default());
-    let out = CALL.scope(ctx.clone(), fut).await;
-    let state = ctx.with(std::mem::take);
-    (out, state)
+///
+/// The scoped future is boxed once here, so the (kilobytes-large) generated
+/// future is not copied again by every future that awaits this one.
+pub(crate) fn scoped<F: Future>(fut: F) -> impl Future<Output = (F::Output, CallState)> {
+    let mut scope = Box::pin(CALL.scope(RefCell::new(CallState::default()), fut));
+    async move {
+        let out = scope.as_mut().await;
+        let state = scope
+            .as_mut()
+            .take_value()
+            .map(RefCell::into_inner)
+            .unwrap_or_default();
+        (out, state)
+    }
 }
 
 /// A body read with a size limit.
@@ -99,6 +116,16 @@ pub(crate) async fn read_limited(
 
 /// The shortest time worth starting another attempt for.
 const MIN_ATTEMPT: Duration = Duration::from_millis(500);
+
+/// The timeout of a call's first attempt (the whole retry time budget
+/// remains): the HTTP client's own timeout, so that a first attempt needs no
+/// per-request override.
+pub(crate) fn first_attempt_timeout(retry: &RetryPolicy, request_timeout: Duration) -> Duration {
+    match retry.get_max_elapsed() {
+        Some(max) => request_timeout.min(max.max(MIN_ATTEMPT)),
+        None => request_timeout,
+    }
+}
 
 /// The timeout of attempt `attempt`, or `None` when the call's time budget is
 /// spent. The first attempt always runs.
@@ -143,6 +170,8 @@ pub(crate) struct Policy {
     pub(crate) retry: RetryPolicy,
     pub(crate) budget: Option<Arc<RateBudget>>,
     pub(crate) request_timeout: Duration,
+    /// The HTTP client's own timeout: [`first_attempt_timeout`].
+    pub(crate) client_timeout: Duration,
     pub(crate) max_body_bytes: usize,
     /// Bounds requests on the wire (and so connections) across clones.
     pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
@@ -224,219 +253,360 @@ impl RequestPolicy for Policy {
         request: reqwest::Request,
         info: &'a OperationInfo,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
-        // Calls made through `Client::generated()` have no context; they
+        // Calls made through `Client::generated()` have no call context; they
         // still get auth and retries, but typed failures are lost.
-        let ctx = CALL.try_with(Arc::clone).unwrap_or_default();
-        Box::pin(self.run(client, request, info.operation_id, ctx))
+        Box::pin(self.run(client, request, info.operation_id))
     }
 }
 
 impl Policy {
-    async fn run(
-        &self,
-        client: &reqwest::Client,
+    /// A token for the next attempt: the cached one when fresh (no await),
+    /// else through the token cache's renewal path (boxed: it is large and
+    /// rarely taken, and this future is copied on every call).
+    async fn token(&self) -> Result<(HeaderValue, u64), Error> {
+        if let Some(fresh) = self.auth.fresh() {
+            return Ok(fresh);
+        }
+        let t = Box::pin(self.auth.get()).await?;
+        Ok((t.header.clone(), t.generation))
+    }
+
+    /// The attempt loop of one request. A plain function returning the
+    /// future so that the request is moved into the loop state once (an
+    /// `async fn` would also keep its argument in a slot of its own for the
+    /// future's whole life).
+    fn run<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
         request: reqwest::Request,
         operation: &'static str,
-        ctx: Arc<CallCtx>,
-    ) -> reqwest::Result<reqwest::Response> {
-        let is_post = request.method() == reqwest::Method::POST;
-        let mut started = Instant::now();
-        let mut delays = self.retry.delays();
-        let mut template = Some(request);
-        let mut renewed = false;
-        let mut attempt: u32 = 0;
-        loop {
-            attempt += 1;
-            let Some(tmpl) = template.as_ref() else {
-                // Unreachable: the template is only taken for a last attempt.
-                return Ok(placeholder());
-            };
-            let mut req = match tmpl.try_clone() {
-                Some(r) => r,
-                // A streaming body cannot be replayed: one attempt only.
-                None => match template.take() {
-                    Some(r) => r,
-                    None => return Ok(placeholder()),
-                },
-            };
-            if let Some(budget) = &self.budget {
-                budget.acquire().await;
-            }
-            let token = match self.auth.get().await {
-                Ok(t) => t,
-                Err(e) => {
-                    ctx.with(|s| s.failure = Some(e));
-                    return Ok(placeholder());
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
+        let mut call = CallLoop {
+            is_post: request.method() == reqwest::Method::POST,
+            started: Instant::now(),
+            delays: None,
+            template: Some(request),
+            renewed: false,
+            attempt: 0,
+        };
+        async move {
+            // Only the loop's own state and one await's future are alive at any
+            // await point: the decisions are made by `judge`, which consumes the
+            // response, so this future stays small (it is boxed and copied once
+            // per call).
+            loop {
+                call.attempt += 1;
+                if let Some(budget) = &self.budget {
+                    budget.acquire().await;
                 }
-            };
-            if attempt == 1 {
-                // Waiting for the rate budget or the token (which has its own
-                // retries) does not eat into this call's retry time.
-                started = Instant::now();
-            }
-            let Some(timeout) =
-                attempt_timeout(&self.retry, self.request_timeout, started, attempt)
-            else {
-                ctx.with(|s| {
-                    s.failure = Some(Error::Timeout(crate::error::TransportError {
-                        message: format!("{operation}: the retry time budget is exhausted"),
-                        connect: false,
-                        source: None,
-                    }))
-                });
-                return Ok(placeholder());
-            };
-            *req.timeout_mut() = Some(timeout);
-
-            req.headers_mut()
-                .insert(AUTHORIZATION, token.header.clone());
-
-            let span = tracing::debug_span!(
-                "genesys_iac.attempt",
-                operation,
-                attempt,
-                status = tracing::field::Empty,
-                correlation_id = tracing::field::Empty,
-                duration_ms = tracing::field::Empty,
-            );
-            let t0 = Instant::now();
-            let limit = self.max_body_bytes;
-            ctx.with(|s| s.request_sent = true);
-            let result = async {
+                let (token, generation) = match self.token().await {
+                    Ok(t) => t,
+                    Err(e) => {
+                        record(|s| s.failure = Some(e));
+                        return Ok(placeholder());
+                    }
+                };
+                let Some(req) = call.next_request() else {
+                    return Ok(placeholder());
+                };
+                let Some(req) = self.prepare(&mut call, req, token, operation) else {
+                    return Ok(placeholder());
+                };
+                let span = tracing::debug_span!(
+                    "genesys_iac.attempt",
+                    operation,
+                    attempt = call.attempt,
+                    status = tracing::field::Empty,
+                    correlation_id = tracing::field::Empty,
+                    duration_ms = tracing::field::Empty,
+                );
+                let t0 = (!span.is_disabled()).then(Instant::now);
                 // Held while this attempt is on the wire and its body is read
-                // (a response handed on with its declared length is read right
-                // after): one permit, one connection. Not held while backing off.
-                let _permit = self.in_flight.acquire().await.ok();
-                let resp = client.execute(req).await?;
-                let status = resp.status();
-                let declared_fits = resp.content_length().is_some_and(|n| n <= limit as u64);
-                if declared_fits && status != reqwest::StatusCode::UNAUTHORIZED {
-                    return Ok(Attempt::Direct(resp));
+                // (a response handed on with its declared length is read
+                // right after): one permit, one connection. Not held while
+                // backing off. Taken before `execute`, which starts the
+                // request's timeout.
+                let permit = self.in_flight.acquire().await.ok();
+                record(|s| s.request_sent = true);
+                let pending = client.execute(req);
+                let result = receive(pending, self.max_body_bytes)
+                    .instrument(span.clone())
+                    .await;
+                drop(permit);
+                if let Some(t0) = t0 {
+                    span.record("duration_ms", t0.elapsed().as_millis() as u64);
                 }
-                let version = resp.version();
-                let headers = resp.headers().clone();
-                Ok::<_, reqwest::Error>(match read_limited(resp, limit).await? {
-                    Limited::Body(body) => Attempt::Buffered {
-                        status,
-                        version,
-                        headers,
-                        body,
-                    },
-                    Limited::TooLarge => {
-                        ctx.with(|s| {
-                            s.status = Some(status.as_u16());
-                            s.correlation_id = correlation_id(&headers);
-                        });
-                        Attempt::TooLarge
-                    }
-                })
-            }
-            .instrument(span.clone())
-            .await;
-            span.record("duration_ms", t0.elapsed().as_millis() as u64);
-            ctx.with(|s| s.attempts = attempt);
-
-            match result {
-                Ok(Attempt::TooLarge) => {
-                    span.in_scope(|| tracing::warn!(limit, "response body too large"));
-                    ctx.with(|s| s.failure = Some(Error::BodyTooLarge { limit }));
-                    return Ok(placeholder());
-                }
-                Ok(attempt_result) => {
-                    let code = attempt_result.status().as_u16();
-                    let cid = attempt_result.headers().and_then(correlation_id);
-                    span.record("status", code);
-                    if let Some(c) = &cid {
-                        span.record("correlation_id", c.as_str());
-                    }
-                    span.in_scope(|| tracing::debug!("response received"));
-                    ctx.with(|s| {
-                        s.status = Some(code);
-                        s.correlation_id = cid.clone();
-                    });
-
-                    if code == 401
-                        && !renewed
-                        && template.is_some()
-                        && self.auth.renewable()
-                        && is_expired(attempt_result.body())
-                    {
-                        renewed = true;
-                        span.in_scope(|| {
-                            tracing::info!("access token expired; renewing once and replaying")
-                        });
-                        if let Err(e) = self.auth.renew(token.generation).await {
-                            ctx.with(|s| s.failure = Some(e));
+                // `Next` is consumed here so that it is not kept across the
+                // awaits below.
+                let retry_delay = match self.judge(&mut call, result, &span) {
+                    Next::Return(r) => return r,
+                    Next::Renew => None,
+                    Next::Retry(delay) => Some(delay),
+                };
+                match retry_delay {
+                    Some(delay) => tokio::time::sleep(delay).await,
+                    None => {
+                        if let Err(e) = Box::pin(self.auth.renew(generation)).await {
+                            record(|s| s.failure = Some(e));
                             return Ok(placeholder());
                         }
                         // The replay is not a retry: give the attempt back.
-                        attempt -= 1;
-                        continue;
+                        call.attempt -= 1;
                     }
-
-                    let retryable = match code {
-                        429 => true,
-                        500 | 502 | 503 | 504 => !is_post,
-                        _ => false,
-                    };
-                    if retryable && template.is_some() {
-                        let retry_after = if code == 429 {
-                            attempt_result
-                                .headers()
-                                .and_then(|h| h.get(reqwest::header::RETRY_AFTER))
-                                .and_then(|v| v.to_str().ok())
-                                .and_then(parse_retry_after)
-                        } else {
-                            None
-                        };
-                        if let Some(delay) =
-                            next_delay(&self.retry, &mut delays, started, retry_after)
-                        {
-                            span.in_scope(|| {
-                                tracing::warn!(
-                                    status = code,
-                                    delay_ms = delay.as_millis() as u64,
-                                    "retrying"
-                                )
-                            });
-                            tokio::time::sleep(delay).await;
-                            continue;
-                        }
-                    }
-                    return Ok(attempt_result.into_response());
-                }
-                Err(e) => {
-                    let not_sent = e.is_connect();
-                    if not_sent {
-                        ctx.with(|s| s.request_sent = false);
-                    }
-                    let retryable = if is_post {
-                        not_sent
-                    } else {
-                        !e.is_builder() && !e.is_redirect()
-                    };
-                    span.in_scope(|| tracing::debug!(error = %e, "request failed"));
-                    if retryable
-                        && template.is_some()
-                        && let Some(delay) = next_delay(&self.retry, &mut delays, started, None)
-                    {
-                        {
-                            span.in_scope(|| {
-                                tracing::warn!(
-                                    error = %e,
-                                    delay_ms = delay.as_millis() as u64,
-                                    "retrying"
-                                )
-                            });
-                            tokio::time::sleep(delay).await;
-                            continue;
-                        }
-                    }
-                    return Err(e);
                 }
             }
         }
     }
+
+    /// Sets the attempt's timeout and credentials; `None` (with the failure
+    /// recorded) when the call's retry time budget is spent.
+    fn prepare(
+        &self,
+        call: &mut CallLoop,
+        mut req: reqwest::Request,
+        token: HeaderValue,
+        operation: &'static str,
+    ) -> Option<reqwest::Request> {
+        let timeout = if call.attempt == 1 && !call.renewed {
+            // Waiting for the rate budget or the token (which has its own
+            // retries) does not eat into this call's retry time; the HTTP
+            // client's own timeout is this attempt's.
+            call.started = Instant::now();
+            Some(self.client_timeout)
+        } else {
+            attempt_timeout(
+                &self.retry,
+                self.request_timeout,
+                call.started,
+                call.attempt,
+            )
+        };
+        let Some(timeout) = timeout else {
+            record(|s| {
+                s.failure = Some(Error::Timeout(crate::error::TransportError {
+                    message: format!("{operation}: the retry time budget is exhausted"),
+                    connect: false,
+                    source: None,
+                }))
+            });
+            return None;
+        };
+        // The HTTP client applies `client_timeout` already; a per-request
+        // override costs an allocation, so only when it differs.
+        if timeout != self.client_timeout {
+            *req.timeout_mut() = Some(timeout);
+        }
+        req.headers_mut().insert(AUTHORIZATION, token);
+        Some(req)
+    }
+
+    /// What to do after an attempt: hand on its response or error, renew the
+    /// token and replay, or retry after a delay.
+    fn judge(
+        &self,
+        call: &mut CallLoop,
+        result: reqwest::Result<Attempt>,
+        span: &tracing::Span,
+    ) -> Next {
+        let attempt = call.attempt;
+        match result {
+            Ok(Attempt::TooLarge) => {
+                let limit = self.max_body_bytes;
+                span.in_scope(|| tracing::warn!(limit, "response body too large"));
+                record(|s| {
+                    s.attempts = attempt;
+                    s.failure = Some(Error::BodyTooLarge { limit });
+                });
+                Next::Return(Ok(placeholder()))
+            }
+            Ok(attempt_result) => {
+                let code = attempt_result.status().as_u16();
+                let cid = attempt_result
+                    .headers()
+                    .and_then(|h| h.get(&CORRELATION_ID))
+                    .cloned();
+                if !span.is_disabled() {
+                    span.record("status", code);
+                    if let Some(c) = cid.as_ref().and_then(|c| c.to_str().ok()) {
+                        span.record("correlation_id", c);
+                    }
+                    span.in_scope(|| tracing::debug!("response received"));
+                }
+                record(|s| {
+                    s.attempts = attempt;
+                    s.status = Some(code);
+                    s.correlation = cid;
+                });
+
+                if code == 401
+                    && !call.renewed
+                    && call.template.is_some()
+                    && self.auth.renewable()
+                    && is_expired(attempt_result.body())
+                {
+                    call.renewed = true;
+                    span.in_scope(|| {
+                        tracing::info!("access token expired; renewing once and replaying")
+                    });
+                    return Next::Renew;
+                }
+
+                let retryable = match code {
+                    429 => true,
+                    500 | 502 | 503 | 504 => !call.is_post,
+                    _ => false,
+                };
+                if retryable && call.template.is_some() {
+                    let retry_after = if code == 429 {
+                        attempt_result
+                            .headers()
+                            .and_then(|h| h.get(reqwest::header::RETRY_AFTER))
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(parse_retry_after)
+                    } else {
+                        None
+                    };
+                    if let Some(delay) = call.next_delay(&self.retry, retry_after) {
+                        span.in_scope(|| {
+                            tracing::warn!(
+                                status = code,
+                                delay_ms = delay.as_millis() as u64,
+                                "retrying"
+                            )
+                        });
+                        return Next::Retry(delay);
+                    }
+                }
+                Next::Return(Ok(attempt_result.into_response()))
+            }
+            Err(e) => {
+                let not_sent = e.is_connect();
+                record(|s| {
+                    s.attempts = attempt;
+                    if not_sent {
+                        s.request_sent = false;
+                    }
+                });
+                let retryable = if call.is_post {
+                    not_sent
+                } else {
+                    !e.is_builder() && !e.is_redirect()
+                };
+                span.in_scope(|| tracing::debug!(error = %e, "request failed"));
+                if retryable
+                    && call.template.is_some()
+                    && let Some(delay) = call.next_delay(&self.retry, None)
+                {
+                    span.in_scope(|| {
+                        tracing::warn!(
+                            error = %e,
+                            delay_ms = delay.as_millis() as u64,
+                            "retrying"
+                        )
+                    });
+                    return Next::Retry(delay);
+                }
+                Next::Return(Err(e))
+            }
+        }
+    }
+}
+
+/// The state of one call's attempt loop.
+struct CallLoop {
+    is_post: bool,
+    started: Instant,
+    /// Built on the first retry: most calls never need one.
+    delays: Option<Box<crate::retry::Delays>>,
+    /// The request as the generated code built it, kept for replays.
+    template: Option<reqwest::Request>,
+    renewed: bool,
+    attempt: u32,
+}
+
+impl CallLoop {
+    /// The request for the next attempt: a copy of the template, or the
+    /// template itself when its body cannot be replayed (one attempt only).
+    fn next_request(&mut self) -> Option<reqwest::Request> {
+        match self.template.as_ref().map(replay_copy) {
+            Some(Some(copy)) => Some(copy),
+            _ => self.template.take(),
+        }
+    }
+
+    fn next_delay(
+        &mut self,
+        retry: &RetryPolicy,
+        retry_after: Option<Duration>,
+    ) -> Option<Duration> {
+        let delays = self.delays.get_or_insert_with(|| Box::new(retry.delays()));
+        next_delay(retry, &mut **delays, self.started, retry_after)
+    }
+}
+
+/// The outcome of one attempt, decided by [`Policy::judge`].
+enum Next {
+    Return(reqwest::Result<reqwest::Response>),
+    Renew,
+    Retry(Duration),
+}
+
+/// Awaits a sent request's response, reading its body into memory (under
+/// `limit`) only when the generated code cannot be handed the response as it
+/// is. Not an `async fn`, so that the future holds only `pending` (an
+/// `async fn` keeps a second copy of its arguments).
+#[allow(clippy::manual_async_fn, reason = "see above")]
+fn receive(
+    pending: impl Future<Output = reqwest::Result<reqwest::Response>> + Send,
+    limit: usize,
+) -> impl Future<Output = reqwest::Result<Attempt>> + Send {
+    async move {
+        let resp = pending.await?;
+        let status = resp.status();
+        let declared_fits = resp.content_length().is_some_and(|n| n <= limit as u64);
+        if declared_fits && status != reqwest::StatusCode::UNAUTHORIZED {
+            return Ok(Attempt::Direct(resp));
+        }
+        let version = resp.version();
+        let headers = resp.headers().clone();
+        // Boxed: rare (no declared length, or a `401`), and large.
+        Ok(match Box::pin(read_limited(resp, limit)).await? {
+            Limited::Body(body) => Attempt::Buffered {
+                status,
+                version,
+                headers,
+                body,
+            },
+            Limited::TooLarge => {
+                record(|s| {
+                    s.status = Some(status.as_u16());
+                    s.correlation = headers.get(&CORRELATION_ID).cloned();
+                });
+                Attempt::TooLarge
+            }
+        })
+    }
+}
+
+/// A copy of `tmpl` to send, keeping `tmpl` for a retry; `None` when its
+/// body is a stream (which cannot be replayed).
+///
+/// `reqwest::Request::try_clone` would do, but it allocates a per-request
+/// timeout entry for every copy even when there is none. A request's other
+/// parts (extensions) are private to reqwest and unset by the generated code.
+fn replay_copy(tmpl: &reqwest::Request) -> Option<reqwest::Request> {
+    let body = match tmpl.body() {
+        Some(b) => Some(reqwest::Body::from(Bytes::copy_from_slice(b.as_bytes()?))),
+        None => None,
+    };
+    let mut req = reqwest::Request::new(tmpl.method().clone(), tmpl.url().clone());
+    *req.headers_mut() = tmpl.headers().clone();
+    *req.version_mut() = tmpl.version();
+    if let Some(t) = tmpl.timeout() {
+        *req.timeout_mut() = Some(*t);
+    }
+    *req.body_mut() = body;
+    Some(req)
 }
 
 /// Whether a `401` body says the token expired.

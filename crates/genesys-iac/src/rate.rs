@@ -36,8 +36,12 @@ impl RateBudget {
 
     /// Reserves a slot and returns when it is reached.
     pub(crate) async fn acquire(&self) {
-        let slot = self.reserve(Instant::now());
-        tokio::time::sleep_until(slot).await;
+        let now = Instant::now();
+        let slot = self.reserve(now);
+        // Within budget: no timer to register.
+        if slot > now {
+            tokio::time::sleep_until(slot).await;
+        }
     }
 
     fn reserve(&self, now: Instant) -> Instant {

@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 
+/// The delays between a call's attempts.
+pub(crate) type Delays = backon::ExponentialBackoff;
+
 /// When and how often a failed request is tried again.
 ///
 /// What is retried (the policy only tunes *how*):
@@ -131,7 +134,7 @@ impl RetryPolicy {
     }
 
     /// The delays between attempts, from `backon` (`max_attempts - 1` of them).
-    pub(crate) fn delays(&self) -> impl Iterator<Item = Duration> + Send + use<> {
+    pub(crate) fn delays(&self) -> Delays {
         let mut b = ExponentialBuilder::new()
             .with_min_delay(self.initial_backoff)
             .with_max_delay(self.max_backoff)

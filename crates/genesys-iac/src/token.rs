@@ -140,6 +140,21 @@ impl TokenCache {
         }
     }
 
+    /// The current token's header and generation when it needs no renewal:
+    /// the per-request fast path (no `Arc` traffic, nothing to await). When
+    /// it returns `None`, [`get`](Self::get) renews or waits as needed.
+    pub(crate) fn fresh(&self) -> Option<(HeaderValue, u64)> {
+        let now = Instant::now();
+        let guard = match self.current.read() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        guard
+            .as_ref()
+            .filter(|t| t.fresh(now))
+            .map(|t| (t.header.clone(), t.generation))
+    }
+
     /// A token to send now.
     pub(crate) async fn get(&self) -> Result<Arc<Token>, Error> {
         let now = Instant::now();
@@ -388,10 +403,14 @@ impl TokenCache {
 
 pub(crate) fn correlation_id(headers: &reqwest::header::HeaderMap) -> Option<String> {
     headers
-        .get("inin-correlation-id")
+        .get(&CORRELATION_ID)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
 }
+
+/// The header that carries the service's correlation id.
+pub(crate) static CORRELATION_ID: reqwest::header::HeaderName =
+    reqwest::header::HeaderName::from_static("inin-correlation-id");
 
 /// `text` with the client secret, and the Basic credential that carries it,
 /// replaced: a token endpoint may echo what it was sent.
