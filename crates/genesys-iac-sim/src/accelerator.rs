@@ -355,7 +355,7 @@ impl Accelerator {
             let _ = writeln!(
                 apply,
                 "{address}: Creation complete after 1s [id={}]",
-                uuid::Uuid::new_v4()
+                crate::state::random_uuid()
             );
         };
         let error_message = self.error_message.clone().unwrap_or_else(|| {

@@ -195,7 +195,7 @@ async fn handle(
     kill: Arc<Notify>,
     request: Request<Incoming>,
 ) -> Response<Body> {
-    let cid = uuid::Uuid::new_v4().to_string();
+    let cid = crate::state::random_uuid().to_string();
     let route = Route::classify(request.method(), request.uri().path());
     shared.stats.request(route.index());
     let raw_target = request
@@ -279,15 +279,7 @@ async fn handle(
 
 fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
     match serde_json::to_vec(value) {
-        Ok(bytes) => {
-            let mut response = Response::new(Full::new(Bytes::from(bytes)));
-            *response.status_mut() = status;
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            response
-        }
+        Ok(bytes) => json_bytes_response(status, Bytes::from(bytes)),
         Err(_) => {
             let mut response =
                 Response::new(Full::new(Bytes::from_static(b"serialization failed")));
@@ -295,6 +287,17 @@ fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> 
             response
         }
     }
+}
+
+/// A response with a body already serialized as JSON.
+fn json_bytes_response(status: StatusCode, json: Bytes) -> Response<Body> {
+    let mut response = Response::new(Full::new(json));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 /// An `ErrorBody` response.
@@ -546,12 +549,23 @@ fn get_job_inner(
     let job = {
         let jobs = shared.jobs.read().unwrap_or_else(PoisonError::into_inner);
         jobs.by_id.get(id).map(|job| {
-            let status = job.status_at(Instant::now(), shared.config.step);
-            job.to_wire(status, details, details)
+            let now = Instant::now();
+            if details {
+                serde_json::to_vec(&job.to_wire(job.status_at(now, shared.config.step), true, true))
+                    .map(Bytes::from)
+            } else {
+                job.plain_wire_json(now, shared.config.step)
+            }
         })
     };
     match job {
-        Some(job) => Ok(json_response(StatusCode::OK, &job).into()),
+        Some(Ok(json)) => Ok(json_bytes_response(StatusCode::OK, json).into()),
+        Some(Err(_)) => Err(error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal.server.error",
+            "The job could not be serialized",
+            cid,
+        )),
         None => {
             let mut body = ErrorBody {
                 code: Some("not.found".into()),

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use chrono::{DateTime, SubsecRound, Utc};
 use genesys_iac_client::JobStatus;
 use genesys_iac_client::types::{ErrorInfo, InfrastructureascodeJob, UserReference};
@@ -206,6 +207,13 @@ impl Counters {
     }
 }
 
+/// A random (version 4) UUID from the thread's user-space generator:
+/// `Uuid::new_v4` asks the kernel for every one (a `getrandom` system call
+/// per request, as the correlation id of every response is one).
+pub(crate) fn random_uuid() -> uuid::Uuid {
+    uuid::Builder::from_random_bytes(rand::rng().random()).into_uuid()
+}
+
 /// A stored job: what it is and how it will end. Its current status is
 /// computed from its age, so no task runs per job.
 pub(crate) struct JobRecord {
@@ -219,21 +227,55 @@ pub(crate) struct JobRecord {
     pub result: JobResult,
     /// The parameters as submitted.
     pub parameters: BTreeMap<String, String>,
+    /// The JSON of the plain (`details=false`) wire form for one lifecycle
+    /// phase: a job changes at most four times, and a poll loop asks for it
+    /// many times in each phase.
+    pub wire_cache: Mutex<Option<(u8, Bytes)>>,
 }
 
 impl JobRecord {
+    /// The lifecycle phase at `now`: 0 Created, 1 Queued, 2 Running, 3 ended.
+    fn phase_at(&self, now: Instant, step: Duration) -> u8 {
+        if step.is_zero() {
+            return 3;
+        }
+        let steps = now.saturating_duration_since(self.created).as_nanos() / step.as_nanos();
+        steps.min(3) as u8
+    }
+
     pub(crate) fn status_at(&self, now: Instant, step: Duration) -> JobStatus {
-        let steps = if step.is_zero() {
-            u128::MAX
-        } else {
-            now.saturating_duration_since(self.created).as_nanos() / step.as_nanos()
-        };
-        match steps {
+        match self.phase_at(now, step) {
             0 => JobStatus::Created,
             1 => JobStatus::Queued,
             2 => JobStatus::Running,
             _ => self.result.status.clone(),
         }
+    }
+
+    /// The JSON of `to_wire(status_at(now), false, false)`, serialized once
+    /// per lifecycle phase.
+    pub(crate) fn plain_wire_json(
+        &self,
+        now: Instant,
+        step: Duration,
+    ) -> serde_json::Result<Bytes> {
+        let phase = self.phase_at(now, step);
+        let mut cache = self
+            .wire_cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((cached, bytes)) = cache.as_ref()
+            && *cached == phase
+        {
+            return Ok(bytes.clone());
+        }
+        let bytes = Bytes::from(serde_json::to_vec(&self.to_wire(
+            self.status_at(now, step),
+            false,
+            false,
+        ))?);
+        *cache = Some((phase, bytes.clone()));
+        Ok(bytes)
     }
 
     /// The wire form. `results` adds `results` and `rollbackResults`;
@@ -477,7 +519,7 @@ impl Shared {
         let result = accelerator.run(dry_run, values);
         let record = JobRecord {
             seq: 0,
-            id: uuid::Uuid::new_v4().to_string(),
+            id: random_uuid().to_string(),
             accelerator_id: accelerator.id.clone(),
             dry_run,
             submitted: Utc::now().trunc_subsecs(3),
@@ -496,6 +538,7 @@ impl Shared {
                 .take(MAX_KEPT_PARAMETERS)
                 .map(|(k, v)| (truncated(k, MAX_KEPT_VALUE), truncated(v, MAX_KEPT_VALUE)))
                 .collect(),
+            wire_cache: Mutex::new(None),
         };
         let status = record.status_at(record.created, self.config.step);
         let wire = record.to_wire(status, false, false);

@@ -66,6 +66,64 @@ async fn apply_goes_through_the_lifecycle_to_complete() {
     assert!(all[0].results.is_some());
 }
 
+/// A poll without details is answered from a per-phase cache of the job's
+/// JSON: it must still follow the lifecycle, and match the detailed form
+/// apart from the details.
+#[tokio::test]
+async fn plain_polls_follow_the_lifecycle() {
+    let sim = start(Simulator::builder().step(Duration::from_millis(60))).await;
+    let client = client(&sim);
+    let job = submit(&client, input("broken-apply", false, &[])).await;
+    let id = job.id.clone().expect("id");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut seen: Vec<JobStatus> = Vec::new();
+    let plain = loop {
+        let plain = client
+            .get_infrastructureascode_job()
+            .job_id(&id)
+            .send()
+            .await
+            .expect("read")
+            .into_inner();
+        let status = plain.status.clone().expect("status");
+        if seen.last() != Some(&status) {
+            seen.push(status.clone());
+        }
+        if status.is_terminal() {
+            break plain;
+        }
+        assert!(std::time::Instant::now() < deadline, "{seen:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    let indices: Vec<usize> = seen.iter().map(lifecycle_index).collect();
+    assert_eq!(indices.first(), Some(&0), "{seen:?}");
+    assert!(indices.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    assert_eq!(plain.status, Some(JobStatus::RollbackComplete));
+    assert!(plain.results.is_none() && plain.error_info.is_none());
+
+    let (detailed, _) = wait_terminal(&client, &id).await;
+    assert!(detailed.error_info.is_some());
+    let strip = |mut j: genesys_iac_client::types::InfrastructureascodeJob| {
+        j.results = None;
+        j.rollback_results = None;
+        j.error_info = None;
+        j
+    };
+    let json = |j: &genesys_iac_client::types::InfrastructureascodeJob| {
+        serde_json::to_value(j).expect("serializable")
+    };
+    assert_eq!(json(&strip(detailed)), json(&strip(plain.clone())));
+    // Asked again, the same bytes' worth of job.
+    let again = client
+        .get_infrastructureascode_job()
+        .job_id(&id)
+        .send()
+        .await
+        .expect("read")
+        .into_inner();
+    assert_eq!(json(&again), json(&plain));
+}
+
 #[tokio::test]
 async fn dry_run_produces_plan_text() {
     let sim = quick().await;
