@@ -333,6 +333,13 @@ const DEFAULT_MAX_IN_FLIGHT: usize = 64;
 ///
 /// Made by [`Client::builder`] or [`ClientBuilder::from_env`]. See the
 /// [crate documentation](crate) for a guide.
+///
+/// On a multi-threaded tokio runtime, the connections run as tasks on its
+/// worker threads. A call made from the thread that called
+/// `Runtime::block_on` (the body of `#[tokio::main] async fn main`) hands
+/// its request to a worker and waits to be woken with the answer; for a
+/// latency-sensitive loop, run it in a spawned task (or on a current-thread
+/// runtime), where the call and its connection share a thread.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,

@@ -101,13 +101,23 @@ pub async fn submit(client: &Client, body: AcceleratorInput) -> Infrastructureas
 
 /// Polls a job (with details) until it ends; panics after 20 s.
 pub async fn wait_terminal(client: &Client, id: &str) -> (InfrastructureascodeJob, Vec<JobStatus>) {
+    poll_terminal(client, id, true).await
+}
+
+/// Polls a job (with or without details) until it ends; returns it and the
+/// distinct statuses seen on the way, in order.
+pub async fn poll_terminal(
+    client: &Client,
+    id: &str,
+    details: bool,
+) -> (InfrastructureascodeJob, Vec<JobStatus>) {
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut seen: Vec<JobStatus> = Vec::new();
     loop {
         let job = client
             .get_infrastructureascode_job()
             .job_id(id)
-            .details(true)
+            .details(details)
             .send()
             .await
             .expect("job readable")

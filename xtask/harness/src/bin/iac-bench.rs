@@ -30,6 +30,7 @@ fn main() {
         .unwrap_or_else(|e| fail(&format!("runtime: {e}")));
     let result = match args.first().map(String::as_str) {
         Some("waiters") => rt.block_on(waiters_child(&args[1..])),
+        Some("tcp-echo") => tcp_echo(),
         Some("run") => rt.block_on(run(&args[1..])),
         _ => Err("usage: iac-bench run [--quick] --sim-bin P --bare-bin P --out DIR [--python P] [--node-dir D] [--peers D] | iac-bench waiters ...".into()),
     };
@@ -167,7 +168,72 @@ impl Contender {
     }
 }
 
+/// `n` get-job calls one after another, in a task on the runtime (as a
+/// service's handler would call: the caller and hyper's connection task then
+/// share a worker, as each official SDK's loop shares its thread with its
+/// HTTP stack; from the thread that called `Runtime::block_on`, every call
+/// would also cross to a worker thread and back).
 async fn sequential(c: &Contender, n: usize) -> Result<Sample, BoxError> {
+    let c = c.clone();
+    tokio::spawn(async move { sequential_here(&c, n).await.map_err(|e| e.to_string()) })
+        .await?
+        .map_err(Into::into)
+}
+
+/// Pins every thread of process `pid` to `cpus` (a `taskset` CPU list).
+/// `false` when that is not possible here (no `taskset`, not permitted).
+fn pin(pid: u32, cpus: &str) -> bool {
+    Command::new("taskset")
+        .args(["-a", "-p", "-c", cpus, &pid.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Sequential measurements run with the client, the simulator and the peers
+/// all pinned to one CPU. Unpinned, a loopback round trip on this 2-core
+/// virtual machine takes about 12 µs when the scheduler happens to run both
+/// ends on one CPU and about 40 µs when it wakes the other (idle) CPU, and it
+/// switches between the two from run to run: the figure would measure the
+/// scheduler, not the client. On one CPU, each call costs what the client,
+/// the server and the kernel do for it, the same for every contender.
+struct Pinning {
+    cpu: String,
+    all: String,
+    pids: Vec<u32>,
+    active: bool,
+}
+
+impl Pinning {
+    fn new(pids: Vec<u32>) -> Self {
+        let nproc = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self {
+            cpu: (nproc - 1).to_string(),
+            all: format!("0-{}", nproc - 1),
+            pids,
+            active: false,
+        }
+    }
+
+    /// Pins the processes; `false` (and nothing pinned) when it cannot.
+    fn pin(&mut self) -> bool {
+        self.active = self.pids.iter().all(|&p| pin(p, &self.cpu));
+        if !self.active {
+            self.unpin();
+        }
+        self.active
+    }
+
+    fn unpin(&mut self) {
+        for &p in &self.pids {
+            pin(p, &self.all);
+        }
+        self.active = false;
+    }
+}
+
+async fn sequential_here(c: &Contender, n: usize) -> Result<Sample, BoxError> {
     let mut lat = Vec::with_capacity(n);
     let start = Instant::now();
     for _ in 0..n {
@@ -310,7 +376,7 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
     std::fs::create_dir_all(&out_dir)?;
 
     let n_seq = if quick { 300 } else { 3000 };
-    let n_conc = if quick { 1000 } else { 20000 };
+    let n_conc = if quick { 1000 } else { 60000 };
     let n_peer = if quick { 200 } else { 1000 };
     let n_load = if quick { 2000 } else { 40000 };
     let n_waiters = if quick { 500 } else { 10_000 };
@@ -366,35 +432,63 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
         }
     }
 
-    // `--only wrapper|generated`: one contender in a long loop, for a profiler.
-    if let Some(which) = arg(args, "--only").filter(|w| w == "wrapper" || w == "generated") {
-        let c = if which == "wrapper" {
-            &wrapped
-        } else {
-            &generated
+    // `--only raw|generated|wrapper [--n N] [--concurrent]`: one contender in
+    // one long loop, for a profiler (callgrind counts the difference between
+    // two values of N).
+    if let Some(which) =
+        arg(args, "--only").filter(|w| ["raw", "generated", "wrapper"].contains(&w.as_str()))
+    {
+        let c = match which.as_str() {
+            "raw" => &raw,
+            "generated" => &generated,
+            _ => &wrapped,
         };
         let n = arg(args, "--n")
             .and_then(|n| n.parse().ok())
             .unwrap_or(50_000);
-        let s = sequential(c, n).await?;
+        let s = if args.iter().any(|a| a == "--concurrent") {
+            concurrent(c, n).await?
+        } else {
+            sequential(c, n).await?
+        };
         print_row(&which, &s);
         return Ok(());
     }
 
     // 1. Client overhead vs the floor.
+    // Sequential on one CPU, sequential with free placement, concurrent:
+    // each round runs every contender once in each mode.
+    let mut pinning = Pinning::new(vec![std::process::id(), sim.child.id()]);
+    let mut pinned_all = true;
     let mut seq: Vec<Vec<Sample>> = (0..3).map(|_| Vec::new()).collect();
+    let mut seq_free: Vec<Vec<Sample>> = (0..3).map(|_| Vec::new()).collect();
     let mut conc: Vec<Vec<Sample>> = (0..3).map(|_| Vec::new()).collect();
     for _ in 0..RUNS {
+        pinned_all &= pinning.pin();
         for (i, (_, c)) in contenders.iter().enumerate() {
             seq[i].push(sequential(c, n_seq).await?);
+        }
+        pinning.unpin();
+        for (i, (_, c)) in contenders.iter().enumerate() {
+            seq_free[i].push(sequential(c, n_seq).await?);
             conc[i].push(concurrent(c, n_conc).await?);
         }
     }
     let seq: Vec<Sample> = seq.into_iter().map(median).collect();
+    let seq_free: Vec<Sample> = seq_free.into_iter().map(median).collect();
     let conc: Vec<Sample> = conc.into_iter().map(median).collect();
-    println!("\n1. get-job, sequential (N={n_seq})");
+    let one_cpu = if pinned_all {
+        format!("client and server on CPU {}", pinning.cpu)
+    } else {
+        "NOT pinned: taskset failed".to_string()
+    };
+    println!("\n1. get-job, sequential, {one_cpu} (N={n_seq})");
     for (i, (name, _)) in contenders.iter().enumerate() {
         print_row(name, &seq[i]);
+    }
+    println!("   get-job, sequential, free placement (N={n_seq})");
+    for (i, (name, _)) in contenders.iter().enumerate() {
+        print_row(name, &seq_free[i]);
     }
     println!("   get-job, {CONCURRENCY} in flight (N={n_conc})");
     for (i, (name, _)) in contenders.iter().enumerate() {
@@ -404,7 +498,9 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
         return Ok(());
     }
 
-    // 2. The official SDKs, same server, same call, same N.
+    // 2. The official SDKs, same server, same call, same N, all on the one
+    // CPU (the peers inherit this process's pinning).
+    let pinned_peers = pinning.pin();
     let mut peers = Vec::new();
     if let (Some(py), Some(dir)) = (&python, &peers_dir) {
         let mut cmd = Command::new(py);
@@ -438,7 +534,18 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
         ours.push(sequential(&wrapped, n_peer).await?);
     }
     let ours = median(ours);
-    println!("\n2. against the official SDKs, sequential get-job (N={n_peer})");
+    // The floor under every sequential client: a TCP round trip on loopback
+    // between two processes, no HTTP at all; on one CPU, and free.
+    let n_floor = if quick { 2000 } else { 20000 };
+    let floor = tcp_floor(&self_exe, n_floor).await?;
+    pinning.unpin();
+    let floor_free = tcp_floor(&self_exe, n_floor).await?;
+    let peers_cpu = if pinned_peers {
+        one_cpu.as_str()
+    } else {
+        "NOT pinned: taskset failed"
+    };
+    println!("\n2. against the official SDKs, sequential get-job, {peers_cpu} (N={n_peer})");
     print_row("genesys-iac wrapper", &ours);
     for p in &peers {
         println!(
@@ -449,6 +556,10 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
             p.version
         );
     }
+    println!(
+        "  {:<28} {:>10.0} round trips/s (TCP {TCP_REQUEST} B out, {TCP_RESPONSE} B back, no HTTP); {:.0}/s with free placement",
+        "loopback TCP floor", floor, floor_free
+    );
     let peer_rps = |name: &str| peers.iter().find(|p| p.name == name).map(|p| p.rps);
 
     // 3. Simulator vs a bare server, same load generator.
@@ -504,6 +615,13 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
             "raw_reqwest_p50_ms": seq[0].p50_ms, "raw_reqwest_p99_ms": seq[0].p99_ms,
             "generated_p50_ms": seq[1].p50_ms, "generated_p99_ms": seq[1].p99_ms,
             "wrapper_p50_ms": seq[2].p50_ms, "wrapper_p99_ms": seq[2].p99_ms,
+            "sequential_pinned": if pinned_all { json!(pinning.cpu) } else { serde_json::Value::Null },
+            "free_placement": {
+                "raw_reqwest_rps": seq_free[0].rps,
+                "generated_rps": seq_free[1].rps,
+                "wrapper_rps": seq_free[2].rps,
+                "wrapper_vs_raw": ratio(seq_free[2].rps, seq_free[0].rps),
+            },
             "concurrent": {
                 "raw_reqwest_rps": conc[0].rps,
                 "generated_rps": conc[1].rps,
@@ -524,6 +642,10 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
             "js_sdk_version": peers.iter().find(|p| p.name == "javascript").map(|p| p.version.clone()),
             "ours_vs_python": peer_rps("python").map(|p| ratio(ours.rps, p)),
             "ours_vs_js": peer_rps("javascript").map(|p| ratio(ours.rps, p)),
+            "pinned": pinned_peers,
+            "tcp_floor_rps": floor,
+            "tcp_floor_free_placement_rps": floor_free,
+            "tcp_floor_vs_python": peer_rps("python").map(|p| ratio(floor, p)),
         },
         "simulator": {
             "n": n_load,
@@ -641,6 +763,62 @@ async fn many_waiters(self_exe: &Path, count: usize) -> Result<serde_json::Value
     }))
 }
 
+/// Bytes of one round trip of the TCP floor: about a get-job request with
+/// its headers, and a job response with its headers.
+const TCP_REQUEST: usize = 256;
+const TCP_RESPONSE: usize = 640;
+
+/// `iac-bench tcp-echo`: answers every `TCP_REQUEST` bytes read with
+/// `TCP_RESPONSE` bytes, blocking, on one connection at a time.
+fn tcp_echo() -> Result<(), BoxError> {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    println!("listening on {}", listener.local_addr()?);
+    for stream in listener.incoming() {
+        let mut s = stream?;
+        s.set_nodelay(true)?;
+        let mut req = [0u8; TCP_REQUEST];
+        let resp = [b'x'; TCP_RESPONSE];
+        while s.read_exact(&mut req).is_ok() {
+            s.write_all(&resp)?;
+        }
+    }
+    Ok(())
+}
+
+/// Round trips per second between this process and a `tcp-echo` child:
+/// the median of `RUNS` loops of `n`, after a warm-up.
+async fn tcp_floor(self_exe: &Path, n: usize) -> Result<f64, BoxError> {
+    let echo = ServerProcess::spawn(self_exe, &["tcp-echo"])?;
+    let addr = echo.base_url.clone();
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let _echo = echo;
+        let mut s = std::net::TcpStream::connect(addr.as_str())?;
+        s.set_nodelay(true)?;
+        let req = [b'g'; TCP_REQUEST];
+        let mut resp = [0u8; TCP_RESPONSE];
+        let mut round_trip = |s: &mut std::net::TcpStream| -> std::io::Result<()> {
+            s.write_all(&req)?;
+            s.read_exact(&mut resp)
+        };
+        for _ in 0..n.min(1000) {
+            round_trip(&mut s)?;
+        }
+        let mut rates = Vec::with_capacity(RUNS);
+        for _ in 0..RUNS {
+            let start = Instant::now();
+            for _ in 0..n {
+                round_trip(&mut s)?;
+            }
+            rates.push(n as f64 / start.elapsed().as_secs_f64());
+        }
+        rates.sort_by(f64::total_cmp);
+        Ok::<f64, BoxError>(rates[rates.len() / 2])
+    })
+    .await?
+}
+
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -705,6 +883,12 @@ fn fmt_num(v: &serde_json::Value) -> String {
     }
 }
 
+/// A latency in milliseconds.
+fn fmt_ms(v: &serde_json::Value) -> String {
+    v.as_f64()
+        .map_or_else(|| "n/a".into(), |f| format!("{f:.3}"))
+}
+
 /// "yes" when a ratio reaches its target.
 fn met(v: &serde_json::Value, target: f64) -> &'static str {
     match v.as_f64() {
@@ -725,16 +909,20 @@ fn markdown(r: &serde_json::Value, quick: bool) -> String {
 Generated by `cargo xtask bench{q}` on {date}. Every case ran {runs} times, interleaved with the cases it is compared with; the table shows medians. All servers run on loopback on the same machine, so the figures are ratios to read side by side, not absolute promises.\n\n\
 Machine: {nproc} cores ({cpu}), {mem} GiB memory. {rustc}; {python}; node {node}.\n\n\
 ## 1. Client overhead against the floor (get-job)\n\n\
-| client | sequential req/s (N={nseq}) | p50 ms | p99 ms | {conc} in flight req/s (N={nconc}) | p99 ms |\n|---|---|---|---|---|---|\n\
-| plain reqwest (hand-built request, the floor) | {r_s} | {r_p50} | {r_p99} | {r_c} | {r_cp99} |\n\
-| generated client (progenitor) | {g_s} | {g_p50} | {g_p99} | {g_c} | {g_cp99} |\n\
-| genesys-iac wrapper | {w_s} | {w_p50} | {w_p99} | {w_c} | {w_cp99} |\n\n\
-Wrapper / plain reqwest: {ws} sequential, {wc} concurrent.\n\n\
-## 2. Against the official SDKs (sequential get-job, N={npeer}, login outside the timed loop)\n\n\
+| client | sequential req/s, one CPU (N={nseq}) | p50 ms | p99 ms | sequential req/s, free placement | {conc} in flight req/s (N={nconc}) | p99 ms |\n|---|---|---|---|---|---|---|\n\
+| plain reqwest (hand-built request, the floor) | {r_s} | {r_p50} | {r_p99} | {r_f} | {r_c} | {r_cp99} |\n\
+| generated client (progenitor) | {g_s} | {g_p50} | {g_p99} | {g_f} | {g_c} | {g_cp99} |\n\
+| genesys-iac wrapper | {w_s} | {w_p50} | {w_p99} | {w_f} | {w_c} | {w_cp99} |\n\n\
+Wrapper / plain reqwest: {ws} sequential on one CPU, {wc} concurrent ({wf} sequential with free placement).\n\n\
+**One CPU** ({pinned}): for the sequential figures the bench process and the simulator are pinned to one CPU with `taskset`, and so are the SDKs' processes in section 2. Unpinned, a loopback round trip on this 2-core virtual machine takes about 12 µs when the scheduler happens to run both ends on one CPU and about 40 µs when it has to wake the other, idle CPU, and it switches between the two from run to run; the free-placement column shows such figures. On one CPU each call costs what the client, the server and the kernel do for it, the same for every contender. Each sequential loop runs in a task on the runtime, as a service's handler would call. The concurrent case spawns one task per call on both CPUs; it is bound by the client's CPU time per call. The wrapper's reqwest client also sends a `User-Agent` and has connect and request timeouts, which the floor has not.\n\n\
+## 2. Against the official SDKs (sequential get-job, N={npeer}, login outside the timed loop, one CPU)\n\n\
 | client | req/s | ours / theirs |\n|---|---|---|\n\
 | genesys-iac wrapper | {ours} | |\n\
 | Python SDK `purecloudplatformclientv2` {pyv} | {py} | {vpy} |\n\
-| JavaScript SDK `purecloud-platform-client-v2` {jsv} | {js} | {vjs} |\n\n\
+| JavaScript SDK `purecloud-platform-client-v2` {jsv} | {js} | {vjs} |\n\
+| loopback TCP round trip between two processes, no HTTP | {floor} | {floor_py} x Python |\n\
+| the same TCP round trip, free placement | {floor_free} | |\n\n\
+The TCP rows are a round trip of {tcp_req} bytes out and {tcp_resp} bytes back with no HTTP on either side: what the machine allows before any client or server does any work.\n\n\
 ## 3. Simulator against a bare hyper handler ({conc} connections, N={nload}, same load generator)\n\n\
 | server | req/s | p99 ms |\n|---|---|---|\n\
 | genesys-iac-sim | {sim} | {simp99} |\n\
@@ -750,7 +938,7 @@ Simulator / bare: {svb}.\n\n\
 | ours >= 3 x JavaScript SDK, sequential | {vjs} | {m_js} |\n\
 | simulator >= 0.5 x bare server | {svb} | {m_svb} |\n\
 | 10,000 waiters in <= 128 MiB peak RSS | {rss} MiB ({count} waiters) | {m_rss} |\n\n\
-Sequential figures on loopback are dominated by wake-up latency of the two processes (client and server) and move by tens of percent between runs on this shared machine; the concurrent figures are steadier. In this run plain reqwest itself (case 1, sequential) reached {floor_py} times the Python SDK's rate: the floor of any Rust client against this server on this machine, and the bound on what the 10x target can show here.\n\n\
+Timings on this shared machine move by several percent between runs; the ratios come from cases run interleaved in one run.\n\n\
 ## Reproduce\n\n```sh\ncargo xtask bench          # full run (a few minutes)\ncargo xtask bench --quick  # small N, under two minutes; CI runs this\n```\n\n\
 Raw figures: `target/bench/results.json`. The SDKs are installed by the bench into `target/bench/` from PyPI and npm.\n",
         q = if quick { " --quick" } else { "" },
@@ -766,20 +954,20 @@ Raw figures: `target/bench/results.json`. The SDKs are installed by the bench in
         nconc = c["n_concurrent"],
         conc = c["concurrency"],
         r_s = fmt_num(&c["raw_reqwest_rps"]),
-        r_p50 = fmt_num(&c["raw_reqwest_p50_ms"]),
-        r_p99 = fmt_num(&c["raw_reqwest_p99_ms"]),
+        r_p50 = fmt_ms(&c["raw_reqwest_p50_ms"]),
+        r_p99 = fmt_ms(&c["raw_reqwest_p99_ms"]),
         r_c = fmt_num(&c["concurrent"]["raw_reqwest_rps"]),
-        r_cp99 = fmt_num(&c["concurrent"]["raw_reqwest_p99_ms"]),
+        r_cp99 = fmt_ms(&c["concurrent"]["raw_reqwest_p99_ms"]),
         g_s = fmt_num(&c["generated_rps"]),
-        g_p50 = fmt_num(&c["generated_p50_ms"]),
-        g_p99 = fmt_num(&c["generated_p99_ms"]),
+        g_p50 = fmt_ms(&c["generated_p50_ms"]),
+        g_p99 = fmt_ms(&c["generated_p99_ms"]),
         g_c = fmt_num(&c["concurrent"]["generated_rps"]),
-        g_cp99 = fmt_num(&c["concurrent"]["generated_p99_ms"]),
+        g_cp99 = fmt_ms(&c["concurrent"]["generated_p99_ms"]),
         w_s = fmt_num(&c["wrapper_rps"]),
-        w_p50 = fmt_num(&c["wrapper_p50_ms"]),
-        w_p99 = fmt_num(&c["wrapper_p99_ms"]),
+        w_p50 = fmt_ms(&c["wrapper_p50_ms"]),
+        w_p99 = fmt_ms(&c["wrapper_p99_ms"]),
         w_c = fmt_num(&c["concurrent"]["wrapper_rps"]),
-        w_cp99 = fmt_num(&c["concurrent"]["wrapper_p99_ms"]),
+        w_cp99 = fmt_ms(&c["concurrent"]["wrapper_p99_ms"]),
         ws = fmt_num(&c["wrapper_vs_raw_sequential"]),
         wc = fmt_num(&c["wrapper_vs_raw_concurrent"]),
         npeer = p["n"],
@@ -792,19 +980,28 @@ Raw figures: `target/bench/results.json`. The SDKs are installed by the bench in
         vjs = fmt_num(&p["ours_vs_js"]),
         nload = s["n"],
         sim = fmt_num(&s["sim_rps"]),
-        simp99 = fmt_num(&s["sim_p99_ms"]),
+        simp99 = fmt_ms(&s["sim_p99_ms"]),
         bare = fmt_num(&s["bare_hyper_rps"]),
-        barep99 = fmt_num(&s["bare_hyper_p99_ms"]),
+        barep99 = fmt_ms(&s["bare_hyper_p99_ms"]),
         svb = fmt_num(&s["sim_vs_bare"]),
         count = w["count"],
         budget = w["rate_budget_per_minute"],
         rss = fmt_num(&w["peak_rss_mib"]),
         reqs = w["requests"],
         el = fmt_num(&w["elapsed_s"]),
-        floor_py = match (c["raw_reqwest_rps"].as_f64(), p["python_sdk_rps"].as_f64()) {
-            (Some(raw), Some(py)) if py > 0.0 => format!("{:.1}", raw / py),
-            _ => "n/a".to_string(),
+        floor_py = fmt_num(&p["tcp_floor_vs_python"]),
+        floor = fmt_num(&p["tcp_floor_rps"]),
+        floor_free = fmt_num(&p["tcp_floor_free_placement_rps"]),
+        tcp_req = TCP_REQUEST,
+        tcp_resp = TCP_RESPONSE,
+        pinned = match c["sequential_pinned"].as_str() {
+            Some(cpu) => format!("CPU {cpu}"),
+            None => "pinning failed in this run: the figures are unpinned".to_string(),
         },
+        r_f = fmt_num(&c["free_placement"]["raw_reqwest_rps"]),
+        g_f = fmt_num(&c["free_placement"]["generated_rps"]),
+        w_f = fmt_num(&c["free_placement"]["wrapper_rps"]),
+        wf = fmt_num(&c["free_placement"]["wrapper_vs_raw"]),
         m_ws = met(&c["wrapper_vs_raw_sequential"], 0.90),
         m_wc = met(&c["wrapper_vs_raw_concurrent"], 0.90),
         m_py = met(&p["ours_vs_python"], 10.0),
