@@ -463,15 +463,18 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
     let mut seq: Vec<Vec<Sample>> = (0..3).map(|_| Vec::new()).collect();
     let mut seq_free: Vec<Vec<Sample>> = (0..3).map(|_| Vec::new()).collect();
     let mut conc: Vec<Vec<Sample>> = (0..3).map(|_| Vec::new()).collect();
-    for _ in 0..RUNS {
+    for round in 0..RUNS {
+        // Each round starts with another contender, so that none always runs
+        // first after the pinning changes (threads migrate for a while).
+        let order: Vec<usize> = (0..3).map(|k| (round + k) % 3).collect();
         pinned_all &= pinning.pin();
-        for (i, (_, c)) in contenders.iter().enumerate() {
-            seq[i].push(sequential(c, n_seq).await?);
+        for &i in &order {
+            seq[i].push(sequential(contenders[i].1, n_seq).await?);
         }
         pinning.unpin();
-        for (i, (_, c)) in contenders.iter().enumerate() {
-            seq_free[i].push(sequential(c, n_seq).await?);
-            conc[i].push(concurrent(c, n_conc).await?);
+        for &i in &order {
+            seq_free[i].push(sequential(contenders[i].1, n_seq).await?);
+            conc[i].push(concurrent(contenders[i].1, n_conc).await?);
         }
     }
     let seq: Vec<Sample> = seq.into_iter().map(median).collect();
