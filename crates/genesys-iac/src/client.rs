@@ -912,7 +912,7 @@ async fn map_error_unboxed(
     match err {
         E::ErrorResponse(rv) => {
             let status = rv.status().as_u16();
-            let cid = correlation_id(rv.headers()).or(state.correlation_id());
+            let cid = correlation_id(rv.headers()).or_else(|| state.correlation_id());
             from_body(status, cid, rv.into_inner(), op)
         }
         // A `401`/`403` is an auth failure whatever its body (a gateway or
@@ -938,7 +938,7 @@ async fn map_error_unboxed(
         }
         E::UnexpectedResponse(resp) => {
             let status = resp.status().as_u16();
-            let cid = correlation_id(resp.headers()).or(state.correlation_id());
+            let cid = correlation_id(resp.headers()).or_else(|| state.correlation_id());
             // The policy already read the body into memory.
             let bytes = resp.bytes().await.unwrap_or_default();
             match serde_json::from_slice::<ErrorBody>(&bytes) {

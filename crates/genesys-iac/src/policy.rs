@@ -4,7 +4,7 @@
 //! The generated client sends every request through
 //! [`RequestPolicy::execute`], which can only answer
 //! `reqwest::Result<Response>`. So each wrapper call runs the generated
-//! `.send()` inside [`scoped`], which sets a task-local [`CallCtx`]. The
+//! `.send()` inside [`scoped`], which sets a task-local [`CallState`]. The
 //! policy writes into it what the generated code cannot carry: a typed
 //! failure (token request refused, body too large), the status and
 //! correlation id of the last response (a decode error of the generated code
@@ -121,10 +121,15 @@ const MIN_ATTEMPT: Duration = Duration::from_millis(500);
 /// remains): the HTTP client's own timeout, so that a first attempt needs no
 /// per-request override.
 pub(crate) fn first_attempt_timeout(retry: &RetryPolicy, request_timeout: Duration) -> Duration {
-    match retry.get_max_elapsed() {
-        Some(max) => request_timeout.min(max.max(MIN_ATTEMPT)),
-        None => request_timeout,
-    }
+    retry
+        .get_max_elapsed()
+        .map_or(request_timeout, |max| within(request_timeout, max))
+}
+
+/// `request_timeout`, shortened to what remains of the call's time budget
+/// (but never below [`MIN_ATTEMPT`]).
+fn within(request_timeout: Duration, remaining: Duration) -> Duration {
+    request_timeout.min(remaining.max(MIN_ATTEMPT))
 }
 
 /// The timeout of attempt `attempt`, or `None` when the call's time budget is
@@ -142,7 +147,7 @@ pub(crate) fn attempt_timeout(
     if attempt > 1 && remaining < MIN_ATTEMPT {
         return None;
     }
-    Some(request_timeout.min(remaining.max(MIN_ATTEMPT)))
+    Some(within(request_timeout, remaining))
 }
 
 /// The delay before the next attempt, or `None` to give up.

@@ -202,7 +202,6 @@ struct Pinning {
     cpu: String,
     all: String,
     pids: Vec<u32>,
-    active: bool,
 }
 
 impl Pinning {
@@ -212,24 +211,22 @@ impl Pinning {
             cpu: (nproc - 1).to_string(),
             all: format!("0-{}", nproc - 1),
             pids,
-            active: false,
         }
     }
 
     /// Pins the processes; `false` (and nothing pinned) when it cannot.
-    fn pin(&mut self) -> bool {
-        self.active = self.pids.iter().all(|&p| pin(p, &self.cpu));
-        if !self.active {
+    fn pin(&self) -> bool {
+        let pinned = self.pids.iter().all(|&p| pin(p, &self.cpu));
+        if !pinned {
             self.unpin();
         }
-        self.active
+        pinned
     }
 
-    fn unpin(&mut self) {
+    fn unpin(&self) {
         for &p in &self.pids {
             pin(p, &self.all);
         }
-        self.active = false;
     }
 }
 
@@ -458,7 +455,7 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
     // 1. Client overhead vs the floor.
     // Sequential on one CPU, sequential with free placement, concurrent:
     // each round runs every contender once in each mode.
-    let mut pinning = Pinning::new(vec![std::process::id(), sim.child.id()]);
+    let pinning = Pinning::new(vec![std::process::id(), sim.child.id()]);
     let mut pinned_all = true;
     let mut seq: Vec<Vec<Sample>> = (0..3).map(|_| Vec::new()).collect();
     let mut seq_free: Vec<Vec<Sample>> = (0..3).map(|_| Vec::new()).collect();
