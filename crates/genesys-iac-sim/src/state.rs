@@ -244,7 +244,12 @@ impl JobRecord {
     }
 
     pub(crate) fn status_at(&self, now: Instant, step: Duration) -> JobStatus {
-        match self.phase_at(now, step) {
+        self.status_in(self.phase_at(now, step))
+    }
+
+    /// The status during lifecycle phase `phase` (see `phase_at`).
+    fn status_in(&self, phase: u8) -> JobStatus {
+        match phase {
             0 => JobStatus::Created,
             1 => JobStatus::Queued,
             2 => JobStatus::Running,
@@ -270,7 +275,7 @@ impl JobRecord {
             return Ok(bytes.clone());
         }
         let bytes = Bytes::from(serde_json::to_vec(&self.to_wire(
-            self.status_at(now, step),
+            self.status_in(phase),
             false,
             false,
         ))?);
