@@ -430,6 +430,26 @@ impl Client {
         &self.inner.api
     }
 
+    /// Logs in now rather than on the first call: fetches an access token
+    /// with the client credentials, unless a fresh one is already cached.
+    /// Use it to fail fast on bad credentials at start-up, or to keep the
+    /// login out of a latency-sensitive first call. Calls log in by
+    /// themselves when needed, so this is never required.
+    ///
+    /// With a static access token ([`ClientBuilder::access_token`]) nothing
+    /// is sent; the service judges that token on the first call.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), genesys_iac::Error> {
+    /// let client = genesys_iac::Client::from_env()?;
+    /// // A wrong secret fails here, as `Error::Auth`, before any job call.
+    /// client.authenticate().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn authenticate(&self) -> Result<(), Error> {
+        self.inner.auth.get().await.map(drop)
+    }
+
     /// Submits a job: an apply, or a dry run if `spec.dry_run`.
     ///
     /// The spec is validated first. The POST is retried only when the job

@@ -194,6 +194,53 @@ async fn wrong_secret_is_an_auth_error_naming_the_client_not_the_secret() {
 }
 
 #[tokio::test]
+async fn authenticate_logs_in_once_before_any_call() {
+    let sim = start(sim()).await;
+    let client = client(&sim);
+    client.authenticate().await.expect("valid credentials");
+    assert_eq!(sim.stats().requests(routes::TOKEN), 1);
+    assert_eq!(sim.stats().total_requests, 1, "nothing but the login");
+    // Again, and then calls: the cached token serves them all.
+    client.authenticate().await.unwrap();
+    client.history().send().await.unwrap();
+    client.history().send().await.unwrap();
+    assert_eq!(sim.stats().requests(routes::TOKEN), 1);
+    assert_eq!(sim.stats().requests(routes::LIST_JOBS), 2);
+}
+
+#[tokio::test]
+async fn authenticate_fails_fast_on_a_wrong_secret() {
+    let sim = start(sim()).await;
+    let client = Client::builder()
+        .base_url(sim.base_url())
+        .client_credentials(ID, "wrong-secret-value")
+        .retry_policy(fast_retries())
+        .build()
+        .unwrap();
+    let err = client.authenticate().await.unwrap_err();
+    let Error::Auth(a) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(a.code.as_deref(), Some("invalid_client"));
+    assert!(!format!("{err} {err:?}").contains("wrong-secret-value"));
+    assert_eq!(sim.stats().requests(routes::TOKEN), 1);
+    assert_eq!(sim.stats().total_requests, 1);
+}
+
+#[tokio::test]
+async fn authenticate_with_a_static_token_sends_nothing() {
+    let sim = start(sim()).await;
+    let token = sim.issue_token(ID).unwrap();
+    let client = Client::builder()
+        .base_url(sim.base_url())
+        .access_token(token)
+        .build()
+        .unwrap();
+    client.authenticate().await.unwrap();
+    assert_eq!(sim.stats().total_requests, 0);
+}
+
+#[tokio::test]
 async fn concurrent_callers_share_one_token_failure() {
     let sim = start(sim()).await;
     let client = Client::builder()
