@@ -7,7 +7,28 @@ use std::time::Duration;
 
 use common::*;
 use genesys_iac::{Client, Error, JobSpec, RetryPolicy};
-use genesys_iac_sim::{OAuthClient, routes};
+use genesys_iac_sim::{OAuthClient, SimHandle, routes};
+
+/// A client whose secret the simulator refuses.
+fn wrong_secret_client(sim: &SimHandle) -> Client {
+    Client::builder()
+        .base_url(sim.base_url())
+        .client_credentials(ID, "wrong-secret-value")
+        .retry_policy(fast_retries())
+        .build()
+        .unwrap()
+}
+
+/// A client with a static access token the simulator issued, and the token.
+fn static_token_client(sim: &SimHandle) -> (Client, String) {
+    let token = sim.issue_token(ID).unwrap();
+    let client = Client::builder()
+        .base_url(sim.base_url())
+        .access_token(token.clone())
+        .build()
+        .unwrap();
+    (client, token)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hundred_concurrent_calls_cause_one_token_request() {
@@ -138,12 +159,7 @@ async fn renewal_happens_only_once_per_call() {
 #[tokio::test]
 async fn static_access_token_needs_no_token_request() {
     let sim = start(sim()).await;
-    let token = sim.issue_token(ID).unwrap();
-    let client = Client::builder()
-        .base_url(sim.base_url())
-        .access_token(token.clone())
-        .build()
-        .unwrap();
+    let (client, token) = static_token_client(&sim);
     client.history().send().await.unwrap();
     assert_eq!(sim.stats().requests(routes::TOKEN), 0);
     assert!(!format!("{client:?}").contains(&token));
@@ -172,12 +188,7 @@ async fn expired_static_token_is_an_auth_error() {
 #[tokio::test]
 async fn wrong_secret_is_an_auth_error_naming_the_client_not_the_secret() {
     let sim = start(sim()).await;
-    let client = Client::builder()
-        .base_url(sim.base_url())
-        .client_credentials(ID, "wrong-secret-value")
-        .retry_policy(fast_retries())
-        .build()
-        .unwrap();
+    let client = wrong_secret_client(&sim);
     let err = client.history().send().await.unwrap_err();
     let Error::Auth(a) = &err else {
         panic!("{err:?}")
@@ -211,12 +222,7 @@ async fn authenticate_logs_in_once_before_any_call() {
 #[tokio::test]
 async fn authenticate_fails_fast_on_a_wrong_secret() {
     let sim = start(sim()).await;
-    let client = Client::builder()
-        .base_url(sim.base_url())
-        .client_credentials(ID, "wrong-secret-value")
-        .retry_policy(fast_retries())
-        .build()
-        .unwrap();
+    let client = wrong_secret_client(&sim);
     let err = client.authenticate().await.unwrap_err();
     let Error::Auth(a) = &err else {
         panic!("{err:?}")
@@ -230,12 +236,7 @@ async fn authenticate_fails_fast_on_a_wrong_secret() {
 #[tokio::test]
 async fn authenticate_with_a_static_token_sends_nothing() {
     let sim = start(sim()).await;
-    let token = sim.issue_token(ID).unwrap();
-    let client = Client::builder()
-        .base_url(sim.base_url())
-        .access_token(token)
-        .build()
-        .unwrap();
+    let (client, _) = static_token_client(&sim);
     client.authenticate().await.unwrap();
     assert_eq!(sim.stats().total_requests, 0);
 }

@@ -405,6 +405,18 @@ fn run_peer(cmd: &mut Command, peer: &mut Peer) {
     }
 }
 
+/// The three contenders' rates and p99s in one placement, for results.json.
+fn contender_rows(s: &[Sample]) -> serde_json::Value {
+    json!({
+        "raw_reqwest_rps": s[0].rps,
+        "generated_rps": s[1].rps,
+        "wrapper_rps": s[2].rps,
+        "raw_reqwest_p99_ms": s[0].p99_ms,
+        "generated_p99_ms": s[1].p99_ms,
+        "wrapper_p99_ms": s[2].p99_ms,
+    })
+}
+
 fn ratio(a: f64, b: f64) -> serde_json::Value {
     if b > 0.0 {
         json!((a / b * 100.0).round() / 100.0)
@@ -703,6 +715,12 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
         waiters["elapsed_s"].as_f64().unwrap_or(0.0)
     );
 
+    let mut conc_apart_rows = contender_rows(&conc_apart);
+    conc_apart_rows["placement"] = if apart_all {
+        json!(apart)
+    } else {
+        serde_json::Value::Null
+    };
     let results = json!({
         "date": chrono::Utc::now().to_rfc3339(),
         "mode": if quick { "quick" } else { "full" },
@@ -725,23 +743,8 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
                 "wrapper_rps": seq_free[2].rps,
                 "wrapper_vs_raw": ratio(seq_free[2].rps, seq_free[0].rps),
             },
-            "concurrent": {
-                "raw_reqwest_rps": conc[0].rps,
-                "generated_rps": conc[1].rps,
-                "wrapper_rps": conc[2].rps,
-                "raw_reqwest_p99_ms": conc[0].p99_ms,
-                "generated_p99_ms": conc[1].p99_ms,
-                "wrapper_p99_ms": conc[2].p99_ms,
-            },
-            "concurrent_apart": {
-                "placement": if apart_all { json!(apart) } else { serde_json::Value::Null },
-                "raw_reqwest_rps": conc_apart[0].rps,
-                "generated_rps": conc_apart[1].rps,
-                "wrapper_rps": conc_apart[2].rps,
-                "raw_reqwest_p99_ms": conc_apart[0].p99_ms,
-                "generated_p99_ms": conc_apart[1].p99_ms,
-                "wrapper_p99_ms": conc_apart[2].p99_ms,
-            },
+            "concurrent": contender_rows(&conc),
+            "concurrent_apart": conc_apart_rows,
             "wrapper_vs_raw_sequential": ratio(seq[2].rps, seq[0].rps),
             "wrapper_vs_raw_concurrent": ratio(conc[2].rps, conc[0].rps),
             "wrapper_vs_raw_concurrent_apart": ratio(conc_apart[2].rps, conc_apart[0].rps),
