@@ -279,8 +279,14 @@ impl ClientBuilder {
             None => derived_login,
         };
         let user_agent = match &self.app_name {
-            Some(app) => format!("{USER_AGENT} {app}"),
-            None => USER_AGENT.to_string(),
+            Some(app) => reqwest::header::HeaderValue::try_from(format!("{USER_AGENT} {app}"))
+                .map_err(|_| {
+                    Error::Config(format!(
+                        "the app name {app:?} cannot be sent in a User-Agent header"
+                    ))
+                })?,
+            // Static: copied into every request without reference counting.
+            None => reqwest::header::HeaderValue::from_static(USER_AGENT),
         };
         let client_timeout = first_attempt_timeout(&self.retry, self.request_timeout);
         let http = reqwest::Client::builder()

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use common::*;
 use futures_util::StreamExt;
-use genesys_iac::{Error, Job, JobSpec, JobStatus, RetryPolicy, SortBy, SortOrder, WaitOptions};
+use genesys_iac::{
+    Client, Error, Job, JobSpec, JobStatus, RetryPolicy, SortBy, SortOrder, WaitOptions,
+};
 use genesys_iac_sim::routes;
 
 fn hello() -> JobSpec {
@@ -421,6 +423,46 @@ async fn parameters_are_sent_in_order_as_strings() {
             .unwrap()
             .starts_with("genesys-iac/")
     );
+}
+
+#[tokio::test]
+async fn user_agent_names_the_crate_and_the_app() {
+    let s = scripted(|_, _| Reply::json(200, serde_json::json!({"entities": []}))).await;
+    let ua = |app: Option<&str>| {
+        let mut b = Client::builder()
+            .base_url(&s.url)
+            .access_token("static-token-abc");
+        if let Some(app) = app {
+            b = b.app_name(app);
+        }
+        b.build().unwrap()
+    };
+    ua(None).history().send().await.unwrap();
+    ua(Some("deploy-bot/2.1")).history().send().await.unwrap();
+    let hits = s.hits();
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        hits[0].header("user-agent"),
+        Some(format!("genesys-iac/{version}").as_str())
+    );
+    assert_eq!(
+        hits[1].header("user-agent"),
+        Some(format!("genesys-iac/{version} deploy-bot/2.1").as_str())
+    );
+}
+
+#[tokio::test]
+async fn an_app_name_that_cannot_be_a_header_is_a_config_error() {
+    let err = Client::builder()
+        .base_url("http://127.0.0.1:9")
+        .access_token("static-token-abc")
+        .app_name("bot\r\nX-Injected: 1")
+        .build()
+        .unwrap_err();
+    let Error::Config(msg) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(msg.contains("User-Agent"), "{msg}");
 }
 
 #[tokio::test]
