@@ -33,7 +33,7 @@ fn main() {
         Some("tcp-echo") => tcp_echo(),
         Some("peer") => rt.block_on(peer_child(&args[1..])),
         Some("run") => rt.block_on(run(&args[1..])),
-        _ => Err("usage: iac-bench run [--quick] --sim-bin P --bare-bin P --out DIR [--python P] [--node-dir D] [--peers D] | iac-bench waiters ...".into()),
+        _ => Err("usage: iac-bench run [--quick] --sim-bin P --bare-bin P --out DIR [--python P] [--node-dir D] [--peers D] | iac-bench peer BASE_URL CLIENT_ID CLIENT_SECRET JOB_ID N | iac-bench waiters ... | iac-bench tcp-echo".into()),
     };
     if let Err(e) = result {
         fail(&e.to_string());
