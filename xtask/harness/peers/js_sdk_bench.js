@@ -1,22 +1,17 @@
 // Sequential get-job calls with the official Genesys JavaScript SDK.
 //
-// Usage: node js_sdk_bench.js BASE_URL CLIENT_ID CLIENT_SECRET JOB_ID N
+// Usage: node js_sdk_bench.js BASE_URL CLIENT_ID CLIENT_SECRET JOB_ID N SETTLE_MS
 //
 // Points the SDK at the simulator with its documented gateway setting, logs
-// in with client credentials (outside the timed loops), pauses one second (see
-// SETTLE_MS), then times the first N sequential get-job calls (warm-up included: the SDK's first calls are
-// part of the figure) and the next N (warmed up), inside this process (so
-// start-up is excluded), and prints one JSON line:
+// in with client credentials, pauses SETTLE_MS, then times the first N
+// sequential get-job calls (warm-up included: the SDK's first calls are part
+// of the figure) and the next N (warmed up), inside this process (so start-up
+// is excluded), and prints one JSON line:
 // {"sdk", "version", "n", "cold_rps", "warm_rps"}. The bench runs this script
-// once per run, each time in a fresh process.
+// once per run, each time in a fresh process, with the same pause for every
+// client (see python_sdk_bench.py for why there is one).
 'use strict';
 const platformClient = require('purecloud-platform-client-v2');
-
-// The pause between login and the timed loops, the same in every client: the
-// bench pins this process and the simulator to one CPU, and start-up would
-// otherwise leak into the first timed calls through the scheduler's fairness
-// accounting (see python_sdk_bench.py).
-const SETTLE_MS = 1000;
 
 async function timedLoop(api, jobId, n) {
   const start = process.hrtime.bigint();
@@ -30,8 +25,9 @@ async function timedLoop(api, jobId, n) {
 }
 
 async function main() {
-  const [base, cid, secret, jobId, nArg] = process.argv.slice(2);
+  const [base, cid, secret, jobId, nArg, settleArg] = process.argv.slice(2);
   const n = parseInt(nArg, 10);
+  const settleMs = parseInt(settleArg, 10);
   const url = new URL(base);
   const client = platformClient.ApiClient.instance;
   client.setGateway({
@@ -41,7 +37,7 @@ async function main() {
   });
   await client.loginClientCredentialsGrant(cid, secret);
   const api = new platformClient.InfrastructureAsCodeApi();
-  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  await new Promise((resolve) => setTimeout(resolve, settleMs));
   const cold = await timedLoop(api, jobId, n);
   const warm = await timedLoop(api, jobId, n);
   const version = require('purecloud-platform-client-v2/package.json').version;

@@ -1,26 +1,25 @@
 """Sequential get-job calls with the official Genesys Python SDK.
 
-Usage: python_sdk_bench.py BASE_URL CLIENT_ID CLIENT_SECRET JOB_ID N
+Usage: python_sdk_bench.py BASE_URL CLIENT_ID CLIENT_SECRET JOB_ID N SETTLE_MS
 
-Logs in with client credentials (outside the timed loops), pauses one
-second (see SETTLE_S), then times the first N sequential get-job calls (warm-up included: the SDK's first calls
-are part of the figure) and the next N (warmed up), inside this process (so
+Logs in with client credentials, pauses SETTLE_MS, then times the first N
+sequential get-job calls (warm-up included: the SDK's first calls are part
+of the figure) and the next N (warmed up), inside this process (so
 interpreter start-up is excluded), and prints one JSON line:
 {"sdk": ..., "version": ..., "n": N, "cold_rps": ..., "warm_rps": ...}.
-The bench runs this script once per run, each time in a fresh process.
+
+The bench runs this script once per run, each time in a fresh process, and
+gives every client the same pause: with the client and the simulator pinned
+to one CPU, start-up (this SDK's imports take about 2.4 s of CPU here) would
+otherwise leak into the first timed calls through the scheduler's fairness
+accounting. Measured without the pause, the first 200 calls took 551 ms;
+with it, 60 ms.
 """
 import json
 import sys
 import time
 
 import PureCloudPlatformClientV2 as gc
-
-# The pause between login and the timed loops. The bench pins this process
-# and the simulator to one CPU; start-up (the SDK's imports take about 2.4 s
-# of CPU here) would otherwise leak into the first timed calls through the
-# scheduler's fairness accounting: measured without the pause, the first 200
-# calls took 551 ms, with it 60 ms. Every client pauses the same.
-SETTLE_S = 1.0
 
 
 def timed_loop(api, job_id, n):
@@ -35,11 +34,11 @@ def timed_loop(api, job_id, n):
 
 
 def main():
-    base, cid, secret, job_id, n = sys.argv[1:6]
-    n = int(n)
+    base, cid, secret, job_id, n, settle_ms = sys.argv[1:7]
+    n, settle_ms = int(n), int(settle_ms)
     api_client = gc.api_client.ApiClient(base).get_client_credentials_token(cid, secret)
     api = gc.InfrastructureAsCodeApi(api_client)
-    time.sleep(SETTLE_S)
+    time.sleep(settle_ms / 1000)
     cold = timed_loop(api, job_id, n)
     warm = timed_loop(api, job_id, n)
     version = getattr(gc, "__version__", None)

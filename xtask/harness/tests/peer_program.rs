@@ -44,6 +44,7 @@ async fn peer_prints_one_json_line_like_the_sdk_scripts() {
         DEFAULT_CLIENT_SECRET,
         job.id(),
         "20",
+        "0",
     ])
     .await;
     assert!(
@@ -77,7 +78,7 @@ async fn peer_refuses_bad_arguments_without_panicking() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("usage: iac-bench peer"), "{err}");
 
-    let out = peer(&["http://127.0.0.1:1", "id", "secret", "job", "many"]).await;
+    let out = peer(&["http://127.0.0.1:1", "id", "secret", "job", "many", "0"]).await;
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.starts_with("error: "), "{err}");

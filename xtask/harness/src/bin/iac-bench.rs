@@ -33,7 +33,7 @@ fn main() {
         Some("tcp-echo") => tcp_echo(),
         Some("peer") => rt.block_on(peer_child(&args[1..])),
         Some("run") => rt.block_on(run(&args[1..])),
-        _ => Err("usage: iac-bench run [--quick] --sim-bin P --bare-bin P --out DIR [--python P] [--node-dir D] [--peers D] | iac-bench peer BASE_URL CLIENT_ID CLIENT_SECRET JOB_ID N | iac-bench waiters ... | iac-bench tcp-echo".into()),
+        _ => Err("usage: iac-bench run [--quick] --sim-bin P --bare-bin P --out DIR [--python P] [--node-dir D] [--peers D] | iac-bench peer BASE_URL CLIENT_ID CLIENT_SECRET JOB_ID N SETTLE_MS | iac-bench waiters ... | iac-bench tcp-echo".into()),
     };
     if let Err(e) = result {
         fail(&e.to_string());
@@ -606,6 +606,7 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
         CLIENT_SECRET.to_string(),
         job_id.clone(),
         n_peer.to_string(),
+        PEER_SETTLE.as_millis().to_string(),
     ];
     let mut clients: Vec<(Peer, Command)> = Vec::new();
     let new_peer = |name| Peer {
@@ -975,24 +976,27 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// The pause between login and the timed loops in section 2, the same in
-/// every client (see `peers/python_sdk_bench.py`): with the client and the
-/// simulator pinned to one CPU, a client's start-up would otherwise leak
-/// into its first timed calls through the scheduler's fairness accounting.
+/// The pause between login and the timed loops in section 2, given to every
+/// client: with the client and the simulator pinned to one CPU, a client's
+/// start-up would otherwise leak into its first timed calls through the
+/// scheduler's fairness accounting (see `peers/python_sdk_bench.py`).
 const PEER_SETTLE: Duration = Duration::from_secs(1);
 
-/// `iac-bench peer BASE_URL CLIENT_ID CLIENT_SECRET JOB_ID N`: the wrapper
-/// driven exactly as the official SDKs' scripts drive theirs (see
-/// `peers/python_sdk_bench.py`): logs in, pauses [`PEER_SETTLE`], then times the first N sequential
-/// get-job calls (warm-up included) and the next N, inside this process, and
-/// prints one JSON line `{"sdk", "version", "n", "cold_rps", "warm_rps"}`.
+/// `iac-bench peer BASE_URL CLIENT_ID CLIENT_SECRET JOB_ID N SETTLE_MS`: the
+/// wrapper driven exactly as the official SDKs' scripts drive theirs (see
+/// `peers/python_sdk_bench.py`): logs in, pauses SETTLE_MS, then times the
+/// first N sequential get-job calls (warm-up included) and the next N, inside
+/// this process, and prints one JSON line `{"sdk", "version", "n", "cold_rps", "warm_rps"}`.
 /// The calls run in a task on the runtime, as the `Client` docs advise for
 /// latency-sensitive loops.
 async fn peer_child(args: &[String]) -> Result<(), BoxError> {
-    let [base, id, secret, job_id, n] = args else {
-        return Err("usage: iac-bench peer BASE_URL CLIENT_ID CLIENT_SECRET JOB_ID N".into());
+    let [base, id, secret, job_id, n, settle_ms] = args else {
+        return Err(
+            "usage: iac-bench peer BASE_URL CLIENT_ID CLIENT_SECRET JOB_ID N SETTLE_MS".into(),
+        );
     };
     let n: usize = n.parse()?;
+    let settle = Duration::from_millis(settle_ms.parse()?);
     let client = Client::builder()
         .base_url(base.as_str())
         .client_credentials(id.as_str(), secret.as_str())
@@ -1000,7 +1004,7 @@ async fn peer_child(args: &[String]) -> Result<(), BoxError> {
     let job_id = job_id.clone();
     let (cold, warm) = tokio::spawn(async move {
         client.authenticate().await?;
-        tokio::time::sleep(PEER_SETTLE).await;
+        tokio::time::sleep(settle).await;
         let cold = timed_loop(&client, &job_id, n).await?;
         let warm = timed_loop(&client, &job_id, n).await?;
         Ok::<_, BoxError>((cold, warm))
