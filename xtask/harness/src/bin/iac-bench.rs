@@ -356,6 +356,7 @@ impl Peer {
     }
 }
 
+/// The median of some rates; `None` when there are none.
 fn median_of(v: &[f64]) -> Option<f64> {
     let mut v = v.to_vec();
     v.sort_by(f64::total_cmp);
@@ -937,8 +938,7 @@ async fn tcp_floor(self_exe: &Path, n: usize) -> Result<f64, BoxError> {
             }
             rates.push(n as f64 / start.elapsed().as_secs_f64());
         }
-        rates.sort_by(f64::total_cmp);
-        Ok::<f64, BoxError>(rates[rates.len() / 2])
+        median_of(&rates).ok_or_else(|| BoxError::from("no TCP floor runs"))
     })
     .await?
 }
