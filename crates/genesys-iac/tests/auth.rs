@@ -19,17 +19,6 @@ fn wrong_secret_client(sim: &SimHandle) -> Client {
         .unwrap()
 }
 
-/// A client with a static access token the simulator issued, and the token.
-fn static_token_client(sim: &SimHandle) -> (Client, String) {
-    let token = sim.issue_token(ID).unwrap();
-    let client = Client::builder()
-        .base_url(sim.base_url())
-        .access_token(token.clone())
-        .build()
-        .unwrap();
-    (client, token)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hundred_concurrent_calls_cause_one_token_request() {
     let sim = start(sim()).await;

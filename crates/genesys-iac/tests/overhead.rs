@@ -8,19 +8,14 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use genesys_iac::{Client, JobSpec};
+use genesys_iac::JobSpec;
 use genesys_iac_client::hooks::Hooks;
 
 #[tokio::test]
 #[ignore = "measurement, prints timings"]
 async fn wrapper_overhead_per_call() {
     let sim = start(sim()).await;
-    let token = sim.issue_token(ID).unwrap();
-    let wrapper = Client::builder()
-        .base_url(sim.base_url())
-        .access_token(token.clone())
-        .build()
-        .unwrap();
+    let (wrapper, token) = static_token_client(&sim);
     let job = wrapper
         .plan(
             &JobSpec::builder("hello-world")

@@ -39,6 +39,17 @@ pub fn builder(sim: &SimHandle) -> ClientBuilder {
         .retry_policy(fast_retries())
 }
 
+/// A client with a static access token the simulator issued, and the token.
+pub fn static_token_client(sim: &SimHandle) -> (Client, String) {
+    let token = sim.issue_token(ID).unwrap();
+    let client = Client::builder()
+        .base_url(sim.base_url())
+        .access_token(token.clone())
+        .build()
+        .unwrap();
+    (client, token)
+}
+
 pub fn client(sim: &SimHandle) -> Client {
     builder(sim).build().expect("client builds")
 }
