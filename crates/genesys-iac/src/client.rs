@@ -14,7 +14,7 @@ use tracing::Instrument;
 use crate::error::{ApiError, AuthError, Error, TransportError, excerpt};
 use crate::policy::{CallState, Policy, first_attempt_timeout, scoped};
 use crate::rate::RateBudget;
-use crate::region::{Region, check_base_url, derive_login_url, url_to_base};
+use crate::region::{Region, check_base_url, derive_login_url, is_loopback_base, url_to_base};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::token::{Credentials, TokenCache, correlation_id};
@@ -38,7 +38,9 @@ const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VE
 /// timeout is also cut to what remains of the retry policy's time budget),
 /// [`RetryPolicy::default`], no rate budget, responses up to 16 MiB, proxies
 /// from the environment (`HTTPS_PROXY`, `NO_PROXY`, ...) as reqwest reads
-/// them, no redirects followed.
+/// them, except for loopback hosts (`localhost`, `127.0.0.0/8`, `[::1]`: a
+/// local simulator), which are always reached directly since a proxy cannot
+/// reach this machine's loopback; no redirects followed.
 #[derive(Clone)]
 #[must_use]
 pub struct ClientBuilder {
@@ -289,17 +291,30 @@ impl ClientBuilder {
             None => reqwest::header::HeaderValue::from_static(USER_AGENT),
         };
         let client_timeout = first_attempt_timeout(&self.retry, self.request_timeout);
-        let http = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .timeout(client_timeout)
-            .user_agent(user_agent)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        // A proxy from the environment cannot reach this machine's loopback
+        // (a simulator): loopback hosts are always reached directly.
+        let http_client = |direct: bool| {
+            let builder = reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .timeout(client_timeout)
+                .user_agent(user_agent.clone())
+                .redirect(reqwest::redirect::Policy::none());
+            if direct { builder.no_proxy() } else { builder }
+                .build()
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
+        };
+        let (api_direct, login_direct) =
+            (is_loopback_base(&base_url), is_loopback_base(&login_url));
+        let http = http_client(api_direct)?;
+        let login_http = if login_direct == api_direct {
+            http.clone()
+        } else {
+            http_client(login_direct)?
+        };
         let auth = Arc::new(TokenCache::new(
             credentials,
             login_url.clone(),
-            http.clone(),
+            login_http,
             self.retry.clone(),
             self.request_timeout,
         )?);

@@ -176,6 +176,12 @@ pub(crate) fn check_base_url(what: &str, raw: &str) -> Result<url::Url, Error> {
     }
 }
 
+/// Whether a checked base URL (as [`url_to_base`] returns it) names a
+/// loopback host.
+pub(crate) fn is_loopback_base(base: &str) -> bool {
+    url::Url::parse(base).is_ok_and(|u| is_loopback(&u))
+}
+
 fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -238,5 +244,28 @@ mod tests {
         assert!(check_base_url("base", "ftp://x").is_err());
         assert!(check_base_url("base", "https://user:pw@api.x.com").is_err());
         assert!(check_base_url("base", "not a url").is_err());
+    }
+
+    #[test]
+    fn loopback_bases() {
+        for base in [
+            "http://127.0.0.1:8787",
+            "http://127.0.0.2:9",
+            "http://localhost:9/stem",
+            "http://LOCALHOST:9",
+            "http://[::1]:8080",
+            "https://localhost",
+        ] {
+            assert!(is_loopback_base(base), "{base}");
+        }
+        for base in [
+            "https://api.mypurecloud.ie",
+            "https://login.mypurecloud.ie",
+            "https://10.0.0.1",
+            "https://localhost.example.com",
+            "not a url",
+        ] {
+            assert!(!is_loopback_base(base), "{base}");
+        }
     }
 }

@@ -7,5 +7,6 @@ mod errors;
 mod help;
 mod history;
 mod jobfile;
+mod proxy;
 mod signals;
 mod support;
