@@ -298,7 +298,11 @@ impl ClientBuilder {
                 .connect_timeout(self.connect_timeout)
                 .timeout(client_timeout)
                 .user_agent(user_agent.clone())
-                .redirect(reqwest::redirect::Policy::none());
+                .redirect(reqwest::redirect::Policy::none())
+                // The policy retries; reqwest's own layer (HTTP/2 protocol
+                // refusals only, and this build has no HTTP/2) would copy
+                // every request in case, unless allowed no retry at all.
+                .retry(reqwest::retry::never().max_retries_per_request(0));
             if direct { builder.no_proxy() } else { builder }
                 .build()
                 .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
