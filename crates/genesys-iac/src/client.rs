@@ -12,7 +12,7 @@ use genesys_iac_client::types::{self, ErrorBody};
 use tracing::Instrument;
 
 use crate::error::{ApiError, AuthError, Error, TransportError, excerpt};
-use crate::policy::{CallState, Policy, first_attempt_timeout, scoped};
+use crate::policy::{CallState, Policy, call, first_attempt_timeout};
 use crate::rate::RateBudget;
 use crate::region::{Region, check_base_url, derive_login_url, is_loopback_base, url_to_base};
 use crate::retry::RetryPolicy;
@@ -492,14 +492,8 @@ impl Client {
             job_id = tracing::field::Empty,
         );
         async {
-            let (result, state) = scoped(
-                self.inner
-                    .api
-                    .post_infrastructureascode_jobs()
-                    .body(input)
-                    .send(),
-            )
-            .await;
+            let request = self.inner.api.post_infrastructureascode_jobs().body(input);
+            let (result, state) = call(&self.inner.auth, || request.clone().send()).await;
             match result {
                 Ok(rv) => {
                     let job = Job::from_raw(rv.into_inner());
@@ -630,18 +624,22 @@ impl JobRequest {
         let span =
             tracing::debug_span!("genesys_iac.job", job_id = %self.id, details = self.details);
         async {
-            let mut request = self
-                .client
-                .inner
-                .api
-                .get_infrastructureascode_job()
-                .job_id(self.id.as_str());
-            // `details=false` is the service's default: leave it out rather
-            // than encode and parse a query string on every poll.
-            if self.details {
-                request = request.details(true);
-            }
-            let (result, state) = scoped(request.send()).await;
+            let inner = &self.client.inner;
+            // Built for each attempt (a retry sends a fresh request).
+            let send = || {
+                let request = inner
+                    .api
+                    .get_infrastructureascode_job()
+                    .job_id(self.id.as_str());
+                // `details=false` is the service's default: leave it out
+                // rather than encode and parse a query string on every poll.
+                if self.details {
+                    request.details(true).send()
+                } else {
+                    request.send()
+                }
+            };
+            let (result, state) = call(&inner.auth, send).await;
             match result {
                 Ok(rv) => Ok(Job::from_raw(rv.into_inner())),
                 Err(e) => Err(map_error(e, state, Operation::GetJob).await),
@@ -887,7 +885,7 @@ impl HistoryRequest {
         }
         let span = tracing::debug_span!("genesys_iac.history", limit = self.limit);
         async {
-            let (result, state) = scoped(req.send()).await;
+            let (result, state) = call(&self.client.inner.auth, || req.clone().send()).await;
             match result {
                 Ok(rv) => Ok(match rv.into_inner() {
                     types::InfrastructureascodeJobHistory::InfrastructureascodeJobEntityListing(

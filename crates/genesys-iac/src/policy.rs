@@ -12,6 +12,14 @@
 //! policy records a failure it hands the generated code a placeholder
 //! response (status 599); the wrapper then ignores the generated code's
 //! result and returns the recorded failure.
+//!
+//! Retries: in a wrapper call ([`call`]) the policy makes one attempt per
+//! `.send()` and records what comes next (a delay, or a token renewal); the
+//! wrapper then waits and calls the generated `.send()` again, which builds
+//! the request afresh. The attempt loop's state (count, time budget, backoff)
+//! travels in the call context, and every attempt's decisions are the
+//! policy's. Outside a wrapper call (`Client::generated()`), the policy
+//! loops itself, sending copies of the request it was given.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -50,6 +58,20 @@ pub(crate) struct CallState {
     /// sending (connection errors clear it). `false` when the call failed
     /// before anything was sent (token request failed, ...).
     pub(crate) request_sent: bool,
+    /// The attempt loop's state between attempts.
+    progress: Option<CallLoop>,
+    /// What the wrapper does before the next attempt; `None`: the call is
+    /// over.
+    then: Option<Then>,
+}
+
+/// What [`call`] does before calling the generated `.send()` again.
+#[derive(Debug)]
+enum Then {
+    /// Wait, then retry.
+    Retry(Duration),
+    /// Renew the token (of this generation), then replay.
+    Renew(u64),
 }
 
 impl CallState {
@@ -72,13 +94,42 @@ fn record(f: impl FnOnce(&mut CallState)) {
     });
 }
 
-/// Runs `fut` (a generated `.send()`) with a fresh call context and returns
-/// its output with what the policy recorded.
+/// Runs a wrapper call: `send` makes a generated `.send()` future, called
+/// once per attempt (a fresh request each time, so nothing is copied in case
+/// of a retry). Returns the last attempt's output with what the policy
+/// recorded.
+pub(crate) async fn call<F, Fut>(auth: &TokenCache, mut send: F) -> (Fut::Output, CallState)
+where
+    F: FnMut() -> Fut,
+    Fut: Future,
+{
+    let mut state = CallState::default();
+    loop {
+        let (out, mut next) = scoped(send(), state).await;
+        match next.then.take() {
+            None => return (out, next),
+            Some(Then::Retry(delay)) => {
+                drop(out);
+                tokio::time::sleep(delay).await;
+            }
+            Some(Then::Renew(generation)) => {
+                if let Err(e) = Box::pin(auth.renew(generation)).await {
+                    next.failure = Some(e);
+                    return (out, next);
+                }
+            }
+        }
+        state = next;
+    }
+}
+
+/// Runs `fut` (a generated `.send()`) with the call context `state` and
+/// returns its output with what the policy recorded.
 ///
 /// The scoped future is boxed once here, so the (kilobytes-large) generated
 /// future is not copied again by every future that awaits this one.
-pub(crate) fn scoped<F: Future>(fut: F) -> impl Future<Output = (F::Output, CallState)> {
-    let mut scope = Box::pin(CALL.scope(RefCell::new(CallState::default()), fut));
+fn scoped<F: Future>(fut: F, state: CallState) -> impl Future<Output = (F::Output, CallState)> {
+    let mut scope = Box::pin(CALL.scope(RefCell::new(state), fut));
     async move {
         let out = scope.as_mut().await;
         let state = scope
@@ -276,89 +327,121 @@ impl Policy {
         Ok((t.header.clone(), t.generation))
     }
 
-    /// The attempt loop of one request. A plain function returning the
-    /// future so that the request is moved into the loop state once (an
-    /// `async fn` would also keep its argument in a slot of its own for the
-    /// future's whole life).
+    /// One request: a single attempt in a wrapper call (which re-sends on a
+    /// retry, see [`call`]), else the whole attempt loop, sending copies of
+    /// `request`. A plain function returning the future so that the request
+    /// is moved into its state once (an `async fn` would also keep its
+    /// argument in a slot of its own for the future's whole life).
     fn run<'a>(
         &'a self,
         client: &'a reqwest::Client,
         request: reqwest::Request,
         operation: &'static str,
     ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
-        let mut call = CallLoop {
-            is_post: request.method() == reqwest::Method::POST,
-            started: Instant::now(),
-            delays: None,
-            template: Some(request),
-            renewed: false,
-            attempt: 0,
-        };
+        let progress = CALL
+            .try_with(|cell| cell.try_borrow_mut().ok().map(|mut s| s.progress.take()))
+            .ok()
+            .flatten();
         async move {
-            // Only the loop's own state and one await's future are alive at any
-            // await point: the decisions are made by `judge`, which consumes the
-            // response, so this future stays small (it is boxed and copied once
-            // per call).
-            loop {
-                call.attempt += 1;
-                if let Some(budget) = &self.budget {
-                    budget.acquire().await;
-                }
-                let (token, generation) = match self.token().await {
-                    Ok(t) => t,
-                    Err(e) => {
-                        record(|s| s.failure = Some(e));
-                        return Ok(placeholder());
+            if let Some(progress) = progress {
+                let mut call = progress.unwrap_or_else(|| CallLoop::new(&request, true));
+                let (result, then) = match self.attempt(&mut call, client, request, operation).await
+                {
+                    Step::Return(r) => (r, None),
+                    Step::Retry(delay) => (Ok(placeholder()), Some(Then::Retry(delay))),
+                    Step::Renew(generation) => {
+                        // The replay is not a retry: give the attempt back.
+                        call.attempt -= 1;
+                        (Ok(placeholder()), Some(Then::Renew(generation)))
                     }
                 };
-                let Some(req) = call.next_request() else {
+                record(|s| {
+                    s.progress = Some(call);
+                    s.then = then;
+                });
+                return result;
+            }
+            // Called through `Client::generated()`: no call context to carry
+            // the loop, so it runs here, on copies of the request.
+            let mut call = CallLoop::new(&request, false);
+            let mut template = Some(request);
+            loop {
+                let Some(req) = next_request(&mut template) else {
                     return Ok(placeholder());
                 };
-                let Some(req) = self.prepare(&mut call, req, token, operation) else {
-                    return Ok(placeholder());
-                };
-                let span = tracing::debug_span!(
-                    "genesys_iac.attempt",
-                    operation,
-                    attempt = call.attempt,
-                    status = tracing::field::Empty,
-                    correlation_id = tracing::field::Empty,
-                    duration_ms = tracing::field::Empty,
-                );
-                let t0 = (!span.is_disabled()).then(Instant::now);
-                // Held while this attempt is on the wire and its body is read
-                // (a response handed on with its declared length is read
-                // right after): one permit, one connection. Not held while
-                // backing off. Taken before `execute`, which starts the
-                // request's timeout.
-                let permit = self.in_flight.acquire().await.ok();
-                record(|s| s.request_sent = true);
-                let pending = client.execute(req);
-                let result = receive(pending, self.max_body_bytes)
-                    .instrument(span.clone())
-                    .await;
-                drop(permit);
-                if let Some(t0) = t0 {
-                    span.record("duration_ms", t0.elapsed().as_millis() as u64);
-                }
-                // `Next` is consumed here so that it is not kept across the
-                // awaits below.
-                let retry_delay = match self.judge(&mut call, result, &span) {
-                    Next::Return(r) => return r,
-                    Next::Renew => None,
-                    Next::Retry(delay) => Some(delay),
-                };
-                match retry_delay {
-                    Some(delay) => tokio::time::sleep(delay).await,
-                    None => {
+                call.replayable = template.is_some();
+                match self.attempt(&mut call, client, req, operation).await {
+                    Step::Return(r) => return r,
+                    Step::Retry(delay) => tokio::time::sleep(delay).await,
+                    Step::Renew(generation) => {
                         if let Err(e) = Box::pin(self.auth.renew(generation)).await {
                             record(|s| s.failure = Some(e));
                             return Ok(placeholder());
                         }
-                        // The replay is not a retry: give the attempt back.
                         call.attempt -= 1;
                     }
                 }
+            }
+        }
+    }
+
+    /// One attempt: rate budget, token, send, and the decision on what comes
+    /// next. Only the loop's own state and one await's future are alive at
+    /// any await point: the decisions are made by `judge`, which consumes the
+    /// response, so this future stays small (it is boxed and copied once per
+    /// call). Not an `async fn`, so that the request is not also kept in a
+    /// slot of its own for the future's whole life.
+    #[allow(clippy::manual_async_fn, reason = "see above")]
+    fn attempt<'b>(
+        &'b self,
+        call: &'b mut CallLoop,
+        client: &'b reqwest::Client,
+        req: reqwest::Request,
+        operation: &'static str,
+    ) -> impl Future<Output = Step> + Send + 'b {
+        async move {
+            call.attempt += 1;
+            if let Some(budget) = &self.budget {
+                budget.acquire().await;
+            }
+            let (token, generation) = match self.token().await {
+                Ok(t) => t,
+                Err(e) => {
+                    record(|s| s.failure = Some(e));
+                    return Step::Return(Ok(placeholder()));
+                }
+            };
+            let Some(req) = self.prepare(call, req, token, operation) else {
+                return Step::Return(Ok(placeholder()));
+            };
+            let span = tracing::debug_span!(
+                "genesys_iac.attempt",
+                operation,
+                attempt = call.attempt,
+                status = tracing::field::Empty,
+                correlation_id = tracing::field::Empty,
+                duration_ms = tracing::field::Empty,
+            );
+            let t0 = (!span.is_disabled()).then(Instant::now);
+            // Held while this attempt is on the wire and its body is read
+            // (a response handed on with its declared length is read right
+            // after): one permit, one connection. Not held while backing
+            // off. Taken before `execute`, which starts the request's
+            // timeout.
+            let permit = self.in_flight.acquire().await.ok();
+            record(|s| s.request_sent = true);
+            let pending = client.execute(req);
+            let result = receive(pending, self.max_body_bytes)
+                .instrument(span.clone())
+                .await;
+            drop(permit);
+            if let Some(t0) = t0 {
+                span.record("duration_ms", t0.elapsed().as_millis() as u64);
+            }
+            match self.judge(call, result, &span) {
+                Next::Return(r) => Step::Return(r),
+                Next::Renew => Step::Renew(generation),
+                Next::Retry(delay) => Step::Retry(delay),
             }
         }
     }
@@ -445,7 +528,7 @@ impl Policy {
 
                 if code == 401
                     && !call.renewed
-                    && call.template.is_some()
+                    && call.replayable
                     && self.auth.renewable()
                     && is_expired(attempt_result.body())
                 {
@@ -461,7 +544,7 @@ impl Policy {
                     500 | 502 | 503 | 504 => !call.is_post,
                     _ => false,
                 };
-                if retryable && call.template.is_some() {
+                if retryable && call.replayable {
                     let retry_after = if code == 429 {
                         attempt_result
                             .headers()
@@ -499,7 +582,7 @@ impl Policy {
                 };
                 span.in_scope(|| tracing::debug!(error = %e, "request failed"));
                 if retryable
-                    && call.template.is_some()
+                    && call.replayable
                     && let Some(delay) = call.next_delay(&self.retry, None)
                 {
                     span.in_scope(|| {
@@ -518,24 +601,27 @@ impl Policy {
 }
 
 /// The state of one call's attempt loop.
+#[derive(Debug)]
 struct CallLoop {
     is_post: bool,
     started: Instant,
     /// Built on the first retry: most calls never need one.
     delays: Option<Box<crate::retry::Delays>>,
-    /// The request as the generated code built it, kept for replays.
-    template: Option<reqwest::Request>,
+    /// The request can be sent again (re-built by the wrapper, or copied).
+    replayable: bool,
     renewed: bool,
     attempt: u32,
 }
 
 impl CallLoop {
-    /// The request for the next attempt: a copy of the template, or the
-    /// template itself when its body cannot be replayed (one attempt only).
-    fn next_request(&mut self) -> Option<reqwest::Request> {
-        match self.template.as_ref().map(replay_copy) {
-            Some(Some(copy)) => Some(copy),
-            _ => self.template.take(),
+    fn new(request: &reqwest::Request, replayable: bool) -> Self {
+        CallLoop {
+            is_post: request.method() == reqwest::Method::POST,
+            started: Instant::now(),
+            delays: None,
+            replayable,
+            renewed: false,
+            attempt: 0,
         }
     }
 
@@ -547,6 +633,28 @@ impl CallLoop {
         let delays = self.delays.get_or_insert_with(|| Box::new(retry.delays()));
         next_delay(retry, &mut **delays, self.started, retry_after)
     }
+}
+
+/// The request for the next attempt of a loop that copies: `template`
+/// itself, with a copy kept as the template for a retry (none when its body
+/// cannot be replayed: one attempt only).
+///
+/// The one sent is the original rather than the copy: the header map the
+/// generated code built has room for the headers added before sending
+/// (`Authorization`, then reqwest's `User-Agent`), while a copy's has exactly
+/// its length and would grow twice.
+fn next_request(template: &mut Option<reqwest::Request>) -> Option<reqwest::Request> {
+    let request = template.take()?;
+    *template = replay_copy(&request);
+    Some(request)
+}
+
+/// What comes after one attempt.
+enum Step {
+    Return(reqwest::Result<reqwest::Response>),
+    Retry(Duration),
+    /// Renew the token of this generation, then replay.
+    Renew(u64),
 }
 
 /// The outcome of one attempt, decided by [`Policy::judge`].

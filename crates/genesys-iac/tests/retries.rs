@@ -483,3 +483,88 @@ async fn truncated_json_is_a_decode_error_for_gets_and_unknown_for_posts() {
     assert_eq!(correlation_id.as_deref(), Some("c-trunc"));
     assert_eq!(s.count("POST", "/"), 1);
 }
+
+/// Token renewal, then a retry, then success: through the wrapper (which
+/// re-sends a fresh request per attempt) and through `Client::generated()`
+/// (where the policy loops itself, on copies of the request), with the same
+/// requests on the wire.
+#[tokio::test]
+async fn renewal_and_retries_are_the_same_through_the_wrapper_and_the_generated_client() {
+    for via_generated in [false, true] {
+        // The first token is refused as expired; then one 503; then the job.
+        let s = scripted(|hit, n| {
+            if hit.path() == "/oauth/token" {
+                return Reply::json(
+                    200,
+                    serde_json::json!({"access_token": format!("tok-{n}"), "token_type": "bearer", "expires_in": 3600}),
+                );
+            }
+            match n {
+                0 => Reply::json(
+                    401,
+                    serde_json::json!({"code": "credentials.expired", "status": 401, "message": "expired"}),
+                ),
+                1 => Reply::json(
+                    503,
+                    serde_json::json!({"code": "service.unavailable", "status": 503, "message": "busy"}),
+                ),
+                _ => Reply::json(200, job_json("j-1", "Running")),
+            }
+        })
+        .await;
+        let client = Client::builder()
+            .base_url(&s.url)
+            .client_credentials("id", "secret")
+            .retry_policy(fast_retries())
+            .build()
+            .unwrap();
+        let id = if via_generated {
+            client
+                .generated()
+                .get_infrastructureascode_job()
+                .job_id("j-1")
+                .send()
+                .await
+                .expect("renewed and retried")
+                .into_inner()
+                .id
+                .unwrap_or_default()
+        } else {
+            client
+                .job("j-1")
+                .send()
+                .await
+                .expect("renewed and retried")
+                .id()
+                .to_string()
+        };
+        assert_eq!(id, "j-1", "via_generated={via_generated}");
+        let gets: Vec<_> = s
+            .hits()
+            .into_iter()
+            .filter(|h| h.method == "GET")
+            .map(|h| {
+                (
+                    h.target.clone(),
+                    h.header("authorization").map(str::to_string),
+                )
+            })
+            .collect();
+        let bearer = |t: &str| Some(format!("Bearer {t}"));
+        let target = "/api/v2/infrastructureascode/jobs/j-1".to_string();
+        assert_eq!(
+            gets,
+            vec![
+                (target.clone(), bearer("tok-0")),
+                (target.clone(), bearer("tok-1")),
+                (target, bearer("tok-1")),
+            ],
+            "via_generated={via_generated}"
+        );
+        assert_eq!(
+            s.count("POST", "/oauth/token"),
+            2,
+            "via_generated={via_generated}"
+        );
+    }
+}
