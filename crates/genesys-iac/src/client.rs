@@ -493,7 +493,7 @@ impl Client {
         );
         async {
             let request = self.inner.api.post_infrastructureascode_jobs().body(input);
-            let (result, state) = call(&self.inner.auth, || request.clone().send()).await;
+            let (result, state) = call(|| request.clone().send()).await;
             match result {
                 Ok(rv) => {
                     let job = Job::from_raw(rv.into_inner());
@@ -639,7 +639,7 @@ impl JobRequest {
                     request.send()
                 }
             };
-            let (result, state) = call(&inner.auth, send).await;
+            let (result, state) = call(send).await;
             match result {
                 Ok(rv) => Ok(Job::from_raw(rv.into_inner())),
                 Err(e) => Err(map_error(e, state, Operation::GetJob).await),
@@ -885,7 +885,7 @@ impl HistoryRequest {
         }
         let span = tracing::debug_span!("genesys_iac.history", limit = self.limit);
         async {
-            let (result, state) = call(&self.client.inner.auth, || req.clone().send()).await;
+            let (result, state) = call(|| req.clone().send()).await;
             match result {
                 Ok(rv) => Ok(match rv.into_inner() {
                     types::InfrastructureascodeJobHistory::InfrastructureascodeJobEntityListing(
@@ -950,7 +950,7 @@ async fn map_error_unboxed(
 ) -> Error {
     use genesys_iac_client::Error as E;
     if let Some(f) = state.failure.take() {
-        return f;
+        return *f;
     }
     match err {
         E::ErrorResponse(rv) => {

@@ -45,8 +45,9 @@ tokio::task_local! {
 /// What the policy learned about one wrapper call.
 #[derive(Debug, Default)]
 pub(crate) struct CallState {
-    /// A typed failure; when set, it is the call's result.
-    pub(crate) failure: Option<Error>,
+    /// A typed failure; when set, it is the call's result (boxed: it is
+    /// rare, and this state moves with every attempt).
+    pub(crate) failure: Option<Box<Error>>,
     /// The status of the last response.
     pub(crate) status: Option<u16>,
     /// The correlation id header of the last response, kept as received
@@ -60,18 +61,9 @@ pub(crate) struct CallState {
     pub(crate) request_sent: bool,
     /// The attempt loop's state between attempts.
     progress: Option<CallLoop>,
-    /// What the wrapper does before the next attempt; `None`: the call is
-    /// over.
-    then: Option<Then>,
-}
-
-/// What [`call`] does before calling the generated `.send()` again.
-#[derive(Debug)]
-enum Then {
-    /// Wait, then retry.
-    Retry(Duration),
-    /// Renew the token (of this generation), then replay.
-    Renew(u64),
+    /// Set when [`call`] is to send the request again, after this delay
+    /// (zero: a replay with a renewed token); `None`: the call is over.
+    resend_after: Option<Duration>,
 }
 
 impl CallState {
@@ -98,7 +90,7 @@ fn record(f: impl FnOnce(&mut CallState)) {
 /// once per attempt (a fresh request each time, so nothing is copied in case
 /// of a retry). Returns the last attempt's output with what the policy
 /// recorded.
-pub(crate) async fn call<F, Fut>(auth: &TokenCache, mut send: F) -> (Fut::Output, CallState)
+pub(crate) async fn call<F, Fut>(mut send: F) -> (Fut::Output, CallState)
 where
     F: FnMut() -> Fut,
     Fut: Future,
@@ -106,18 +98,14 @@ where
     let mut state = CallState::default();
     loop {
         let (out, mut next) = scoped(send(), state).await;
-        match next.then.take() {
-            None => return (out, next),
-            Some(Then::Retry(delay)) => {
-                drop(out);
-                tokio::time::sleep(delay).await;
-            }
-            Some(Then::Renew(generation)) => {
-                if let Err(e) = Box::pin(auth.renew(generation)).await {
-                    next.failure = Some(e);
-                    return (out, next);
-                }
-            }
+        let Some(delay) = next.resend_after.take() else {
+            return (out, next);
+        };
+        drop(out);
+        if !delay.is_zero() {
+            // Boxed: retries are rare, and this future lives as long as the
+            // call (a waiter holds one per job).
+            Box::pin(tokio::time::sleep(delay)).await;
         }
         state = next;
     }
@@ -345,19 +333,14 @@ impl Policy {
         async move {
             if let Some(progress) = progress {
                 let mut call = progress.unwrap_or_else(|| CallLoop::new(&request, true));
-                let (result, then) = match self.attempt(&mut call, client, request, operation).await
-                {
-                    Step::Return(r) => (r, None),
-                    Step::Retry(delay) => (Ok(placeholder()), Some(Then::Retry(delay))),
-                    Step::Renew(generation) => {
-                        // The replay is not a retry: give the attempt back.
-                        call.attempt -= 1;
-                        (Ok(placeholder()), Some(Then::Renew(generation)))
-                    }
+                let step = self.attempt(&mut call, client, request, operation).await;
+                let (result, resend_after) = match self.settle(&mut call, step).await {
+                    Settled::Done(r) => (r, None),
+                    Settled::Resend(delay) => (Ok(placeholder()), Some(delay)),
                 };
                 record(|s| {
                     s.progress = Some(call);
-                    s.then = then;
+                    s.resend_after = resend_after;
                 });
                 return result;
             }
@@ -370,17 +353,29 @@ impl Policy {
                     return Ok(placeholder());
                 };
                 call.replayable = template.is_some();
-                match self.attempt(&mut call, client, req, operation).await {
-                    Step::Return(r) => return r,
-                    Step::Retry(delay) => tokio::time::sleep(delay).await,
-                    Step::Renew(generation) => {
-                        if let Err(e) = Box::pin(self.auth.renew(generation)).await {
-                            record(|s| s.failure = Some(e));
-                            return Ok(placeholder());
-                        }
-                        call.attempt -= 1;
-                    }
+                let step = self.attempt(&mut call, client, req, operation).await;
+                match self.settle(&mut call, step).await {
+                    Settled::Done(r) => return r,
+                    Settled::Resend(delay) => tokio::time::sleep(delay).await,
                 }
+            }
+        }
+    }
+
+    /// After an attempt: the result to hand on, or a delay before sending
+    /// again. A token refused as expired is renewed here; the replay that
+    /// follows is not a retry, so the attempt is given back.
+    async fn settle(&self, call: &mut CallLoop, step: Step) -> Settled {
+        match step {
+            Step::Return(r) => Settled::Done(r),
+            Step::Retry(delay) => Settled::Resend(delay),
+            Step::Renew(generation) => {
+                if let Err(e) = Box::pin(self.auth.renew(generation)).await {
+                    record(|s| s.failure = Some(Box::new(e)));
+                    return Settled::Done(Ok(placeholder()));
+                }
+                call.attempt -= 1;
+                Settled::Resend(Duration::ZERO)
             }
         }
     }
@@ -407,7 +402,7 @@ impl Policy {
             let (token, generation) = match self.token().await {
                 Ok(t) => t,
                 Err(e) => {
-                    record(|s| s.failure = Some(e));
+                    record(|s| s.failure = Some(Box::new(e)));
                     return Step::Return(Ok(placeholder()));
                 }
             };
@@ -471,11 +466,11 @@ impl Policy {
         };
         let Some(timeout) = timeout else {
             record(|s| {
-                s.failure = Some(Error::Timeout(crate::error::TransportError {
+                s.failure = Some(Box::new(Error::Timeout(crate::error::TransportError {
                     message: format!("{operation}: the retry time budget is exhausted"),
                     connect: false,
                     source: None,
-                }))
+                })))
             });
             return None;
         };
@@ -503,7 +498,7 @@ impl Policy {
                 span.in_scope(|| tracing::warn!(limit, "response body too large"));
                 record(|s| {
                     s.attempts = attempt;
-                    s.failure = Some(Error::BodyTooLarge { limit });
+                    s.failure = Some(Box::new(Error::BodyTooLarge { limit }));
                 });
                 Next::Return(Ok(placeholder()))
             }
@@ -647,6 +642,13 @@ fn next_request(template: &mut Option<reqwest::Request>) -> Option<reqwest::Requ
     let request = template.take()?;
     *template = replay_copy(&request);
     Some(request)
+}
+
+/// What comes after an attempt and its token renewal.
+enum Settled {
+    Done(reqwest::Result<reqwest::Response>),
+    /// Send again after this delay.
+    Resend(Duration),
 }
 
 /// What comes after one attempt.
