@@ -14,9 +14,10 @@
 //! result and returns the recorded failure.
 //!
 //! Retries: in a wrapper call ([`call`]) the policy makes one attempt per
-//! `.send()` and records what comes next (a delay, or a token renewal); the
-//! wrapper then waits and calls the generated `.send()` again, which builds
-//! the request afresh. The attempt loop's state (count, time budget, backoff)
+//! `.send()` (renewing the token first if the service refused it as expired)
+//! and records whether to send again and after what delay; the wrapper then
+//! waits and calls the generated `.send()` again, which builds the request
+//! afresh. The attempt loop's state (count, time budget, backoff)
 //! travels in the call context, and every attempt's decisions are the
 //! policy's. Outside a wrapper call (`Client::generated()`), the policy
 //! loops itself, sending copies of the request it was given.
@@ -433,11 +434,7 @@ impl Policy {
             if let Some(t0) = t0 {
                 span.record("duration_ms", t0.elapsed().as_millis() as u64);
             }
-            match self.judge(call, result, &span) {
-                Next::Return(r) => Step::Return(r),
-                Next::Renew => Step::Renew(generation),
-                Next::Retry(delay) => Step::Retry(delay),
-            }
+            self.judge(call, result, generation, &span)
         }
     }
 
@@ -484,13 +481,15 @@ impl Policy {
     }
 
     /// What to do after an attempt: hand on its response or error, renew the
-    /// token and replay, or retry after a delay.
+    /// token (of `generation`, the one the attempt sent) and replay, or retry
+    /// after a delay.
     fn judge(
         &self,
         call: &mut CallLoop,
         result: reqwest::Result<Attempt>,
+        generation: u64,
         span: &tracing::Span,
-    ) -> Next {
+    ) -> Step {
         let attempt = call.attempt;
         match result {
             Ok(Attempt::TooLarge) => {
@@ -500,7 +499,7 @@ impl Policy {
                     s.attempts = attempt;
                     s.failure = Some(Box::new(Error::BodyTooLarge { limit }));
                 });
-                Next::Return(Ok(placeholder()))
+                Step::Return(Ok(placeholder()))
             }
             Ok(attempt_result) => {
                 let code = attempt_result.status().as_u16();
@@ -531,7 +530,7 @@ impl Policy {
                     span.in_scope(|| {
                         tracing::info!("access token expired; renewing once and replaying")
                     });
-                    return Next::Renew;
+                    return Step::Renew(generation);
                 }
 
                 let retryable = match code {
@@ -557,10 +556,10 @@ impl Policy {
                                 "retrying"
                             )
                         });
-                        return Next::Retry(delay);
+                        return Step::Retry(delay);
                     }
                 }
-                Next::Return(Ok(attempt_result.into_response()))
+                Step::Return(Ok(attempt_result.into_response()))
             }
             Err(e) => {
                 let not_sent = e.is_connect();
@@ -587,9 +586,9 @@ impl Policy {
                             "retrying"
                         )
                     });
-                    return Next::Retry(delay);
+                    return Step::Retry(delay);
                 }
-                Next::Return(Err(e))
+                Step::Return(Err(e))
             }
         }
     }
@@ -651,19 +650,12 @@ enum Settled {
     Resend(Duration),
 }
 
-/// What comes after one attempt.
+/// The outcome of one attempt, decided by [`Policy::judge`].
 enum Step {
     Return(reqwest::Result<reqwest::Response>),
     Retry(Duration),
     /// Renew the token of this generation, then replay.
     Renew(u64),
-}
-
-/// The outcome of one attempt, decided by [`Policy::judge`].
-enum Next {
-    Return(reqwest::Result<reqwest::Response>),
-    Renew,
-    Retry(Duration),
 }
 
 /// Awaits a sent request's response, reading its body into memory (under
