@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::support::{BIN, PATIENCE, TestSim, clean_env, is_uuid, text};
+use crate::support::{BIN, PATIENCE, TestSim, clean_env, gc_iac, is_uuid, text};
 
 /// Every variable reqwest reads a proxy from.
 const PROXY_VARS: [&str; 6] = [
@@ -47,12 +47,9 @@ impl FakeProxy {
         Self { url, seen }
     }
 
-    /// Points every proxy variable of `cmd` at this proxy.
-    fn configure(&self, cmd: &mut std::process::Command) {
-        for var in PROXY_VARS {
-            cmd.env(var, &self.url);
-        }
-        cmd.env_remove("NO_PROXY").env_remove("no_proxy");
+    /// Every proxy variable, pointing at this proxy.
+    fn env(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        PROXY_VARS.into_iter().map(|var| (var, self.url.as_str()))
     }
 
     /// The first lines received so far.
@@ -61,14 +58,11 @@ impl FakeProxy {
     }
 }
 
-/// `gc-iac` with every proxy variable pointing at `proxy`.
-fn through(proxy: &FakeProxy, args: &[&str]) -> assert_cmd::Command {
-    let mut cmd = std::process::Command::new(BIN);
-    clean_env(&mut cmd);
-    proxy.configure(&mut cmd);
-    cmd.args(args);
-    let mut cmd = assert_cmd::Command::from_std(cmd);
-    cmd.timeout(PATIENCE);
+/// `cmd` with every proxy variable pointing at `proxy` and no exceptions.
+fn through(mut cmd: assert_cmd::Command, proxy: &FakeProxy) -> assert_cmd::Command {
+    cmd.envs(proxy.env())
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy");
     cmd
 }
 
@@ -79,8 +73,10 @@ fn first_proxied(args: &[&str]) -> String {
     let proxy = FakeProxy::start();
     let mut cmd = std::process::Command::new(BIN);
     clean_env(&mut cmd);
-    proxy.configure(&mut cmd);
     let mut child = cmd
+        .envs(proxy.env())
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -97,9 +93,8 @@ fn a_simulator_on_loopback_is_reached_directly() {
     let proxy = FakeProxy::start();
 
     // The in-process simulator: login, submit and polls all succeed.
-    let out = through(
-        &proxy,
-        &[
+    let out = through(gc_iac(), &proxy)
+        .args([
             "--sim",
             "run",
             "hello-world",
@@ -108,12 +103,11 @@ fn a_simulator_on_loopback_is_reached_directly() {
             "--wait",
             "--poll-interval",
             "50ms",
-        ],
-    )
-    .assert()
-    .success()
-    .get_output()
-    .clone();
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     assert!(
         text(&out.stdout).contains("Complete"),
         "{}",
@@ -122,24 +116,12 @@ fn a_simulator_on_loopback_is_reached_directly() {
 
     // A simulator given by base URL.
     let sim = TestSim::fast();
-    let out = through(
-        &proxy,
-        &[
-            "--base-url",
-            &sim.url(),
-            "--client-id",
-            genesys_iac_sim::DEFAULT_CLIENT_ID,
-            "--client-secret",
-            genesys_iac_sim::DEFAULT_CLIENT_SECRET,
-            "-q",
-            "run",
-            "hello-world",
-        ],
-    )
-    .assert()
-    .success()
-    .get_output()
-    .clone();
+    let out = through(sim.cmd(), &proxy)
+        .args(["-q", "run", "hello-world"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     assert!(is_uuid(text(&out.stdout).trim()), "{}", text(&out.stdout));
     assert_eq!(proxy.received(), Vec::<String>::new());
 }
